@@ -1,0 +1,139 @@
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { buildApp, loadModel } from '../app.ts';
+import { createBackendRegistry } from '../backend/backendRegistry.ts';
+import { selectBackend } from '../backend/selectBackend.ts';
+import { type ConfigOverrides, DEFAULT_MODEL_PATH, loadConfig } from '../config.ts';
+import { ForecasterError, UsageError } from '../errors.ts';
+import { TRAIN_DEFAULT_OPTIONS, trainDefaultModel } from '../jobs/trainDefault.ts';
+import { createLogger } from '../log.ts';
+
+const USAGE = `usage: forecaster <command> [options]
+
+commands:
+  run             run the service on embedded defaults (simulated streams)
+  train-default   train the model shipped with the package on synthetic series
+  info            show the backend that would be chosen and the model
+  help            show this text
+
+options (run, info):
+  --backend NAME        auto | tensorflow-gpu | tensorflow | wasm | cpu   (FORECASTER_BACKEND)
+  --model FILE          model file (FORECASTER_MODEL; default: the shipped model)
+  --streams N           simulated streams (FORECASTER_SIM_STREAMS; default 300)
+  --tick-ms N           wall ms between simulator rounds (FORECASTER_SIM_TICK_MS; default 100)
+  --max-batch N         most readings per tick (FORECASTER_MAX_BATCH; default 4096)
+  --max-wait-ms N       longest a reading waits for its tick (FORECASTER_MAX_WAIT_MS; default 20)
+  --stats-interval S    seconds between throughput log lines (default 5)
+  --duration S          stop after S seconds (default: run until SIGINT/SIGTERM)
+  --log-level LEVEL     fatal | error | warn | info | debug | trace | silent
+
+options (train-default):
+  --out FILE  --epochs N  --seed N`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      backend: { type: 'string' },
+      model: { type: 'string' },
+      streams: { type: 'string' },
+      'tick-ms': { type: 'string' },
+      'max-batch': { type: 'string' },
+      'max-wait-ms': { type: 'string' },
+      'stats-interval': { type: 'string' },
+      duration: { type: 'string' },
+      'log-level': { type: 'string' },
+      out: { type: 'string' },
+      epochs: { type: 'string' },
+      seed: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const command = positionals[0] ?? 'run';
+  if (values.help || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const overrides: ConfigOverrides = {
+    backend: values.backend,
+    modelPath: values.model,
+    logLevel: values['log-level'],
+    statsIntervalS: num('stats-interval', values['stats-interval']),
+    engine: defined({ maxBatch: num('max-batch', values['max-batch']), maxWaitMs: num('max-wait-ms', values['max-wait-ms']) }),
+    simulator: defined({ streams: num('streams', values.streams), tickMs: num('tick-ms', values['tick-ms']) }),
+  };
+  const config = loadConfig(overrides);
+  const log = createLogger(config.logLevel);
+
+  switch (command) {
+    case 'run': {
+      const app = await buildApp(config, { log });
+      app.start();
+      const duration = num('duration', values.duration);
+      await new Promise<void>((resolve) => {
+        const finish = () => resolve();
+        process.once('SIGINT', finish);
+        process.once('SIGTERM', finish);
+        if (duration !== undefined) setTimeout(finish, duration * 1000).unref();
+      });
+      await app.stop();
+      return 0;
+    }
+    case 'train-default': {
+      await selectBackend(config.backend, createBackendRegistry(), log.child({ component: 'backend' }));
+      const out = values.out ?? DEFAULT_MODEL_PATH;
+      await trainDefaultModel(
+        {
+          ...TRAIN_DEFAULT_OPTIONS,
+          out,
+          epochs: num('epochs', values.epochs) ?? TRAIN_DEFAULT_OPTIONS.epochs,
+          seed: num('seed', values.seed) ?? TRAIN_DEFAULT_OPTIONS.seed,
+        },
+        log.child({ component: 'train' }),
+      );
+      return 0;
+    }
+    case 'info': {
+      const backend = await selectBackend(config.backend, createBackendRegistry(), log.child({ component: 'backend' }));
+      const model = loadModel(config.modelPath);
+      process.stdout.write(`${JSON.stringify({ backend, model: { path: config.modelPath, spec: model.spec, meta: model.meta } }, null, 2)}\n`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"\n${USAGE}`);
+  }
+}
+
+function num(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number; got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  // Run directly (node --import tsx src/cli/main.ts); bin/forecaster.js calls runCli instead.
+  await runCli(process.argv.slice(2));
+}
+
+/** Runs the CLI and sets the exit code; errors print their code and message. */
+export async function runCli(argv: readonly string[]): Promise<void> {
+  try {
+    process.exitCode = await main(argv);
+  } catch (err) {
+    if (err instanceof ForecasterError) {
+      process.stderr.write(`forecaster: ${err.code}: ${err.message}\n`);
+      process.exitCode = err.code === 'FC_ERR_USAGE' ? 64 : 1;
+    } else if (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`forecaster: FC_ERR_USAGE: ${err.message}\n${USAGE}\n`);
+      process.exitCode = 64;
+    } else {
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,184 @@
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from './errors.ts';
+
+export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+export type BackendChoice = BackendName | 'auto';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface EngineConfig {
+  /** Most readings grouped into one tick. */
+  readonly maxBatch: number;
+  /** Longest a reading waits for its tick to fill, in milliseconds. */
+  readonly maxWaitMs: number;
+  /** Longest stream key accepted, in UTF-16 code units. */
+  readonly maxKeyLength: number;
+  /** Probability mass inside the forecast interval (0.95 gives mean ± 1.96 scale). */
+  readonly intervalCoverage: number;
+  /** Slots allocated up front in the state table; it doubles as streams arrive. */
+  readonly initialCapacity: number;
+}
+
+export interface SimulatorConfig {
+  readonly streams: number;
+  /** Simulated time between two readings of a stream. */
+  readonly intervalMs: number;
+  /** Wall-clock milliseconds between two rounds of readings (0: as fast as possible). */
+  readonly tickMs: number;
+  /** Chance per reading that an anomaly (spike, level shift, stuck sensor) starts. */
+  readonly anomalyRate: number;
+  readonly seed: number;
+}
+
+export interface Config {
+  readonly backend: BackendChoice;
+  readonly modelPath: string;
+  readonly logLevel: LogLevel;
+  /** Seconds between throughput log lines of the running service. */
+  readonly statsIntervalS: number;
+  readonly engine: EngineConfig;
+  readonly simulator: SimulatorConfig;
+}
+
+/** The model shipped with the package, trained by `forecaster train-default`. */
+export const DEFAULT_MODEL_PATH = fileURLToPath(new URL('../models/default.fcm', import.meta.url));
+
+export const DEFAULTS: Config = {
+  backend: 'auto',
+  modelPath: DEFAULT_MODEL_PATH,
+  logLevel: 'info',
+  statsIntervalS: 5,
+  engine: {
+    maxBatch: 4096,
+    maxWaitMs: 20,
+    maxKeyLength: 256,
+    intervalCoverage: 0.95,
+    initialCapacity: 1024,
+  },
+  simulator: {
+    streams: 300,
+    intervalMs: 60_000,
+    tickMs: 100,
+    anomalyRate: 0.0005,
+    seed: 7,
+  },
+};
+
+/** Partial overrides, as the CLI or a test gives them. */
+export interface ConfigOverrides {
+  backend?: string;
+  modelPath?: string;
+  logLevel?: string;
+  statsIntervalS?: number;
+  engine?: Partial<EngineConfig>;
+  simulator?: Partial<SimulatorConfig>;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Builds the one configuration object: defaults, then environment variables
+ * (FORECASTER_*), then explicit overrides. Validated once and frozen.
+ * @throws ConfigError naming the first setting that is out of range.
+ */
+export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.env): Config {
+  const fromEnv = readEnv(env);
+  const merged = {
+    backend: overrides.backend ?? fromEnv.backend ?? DEFAULTS.backend,
+    modelPath: overrides.modelPath ?? fromEnv.modelPath ?? DEFAULTS.modelPath,
+    logLevel: overrides.logLevel ?? fromEnv.logLevel ?? DEFAULTS.logLevel,
+    statsIntervalS: overrides.statsIntervalS ?? fromEnv.statsIntervalS ?? DEFAULTS.statsIntervalS,
+    engine: { ...DEFAULTS.engine, ...fromEnv.engine, ...overrides.engine },
+    simulator: { ...DEFAULTS.simulator, ...fromEnv.simulator, ...overrides.simulator },
+  };
+  return deepFreeze(validate(merged));
+}
+
+function readEnv(env: Env): ConfigOverrides & { engine: Partial<EngineConfig>; simulator: Partial<SimulatorConfig> } {
+  const num = (name: string): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    const n = Number(raw);
+    if (!Number.isFinite(n)) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a number`);
+    return n;
+  };
+  const engine: Partial<EngineConfig> = {};
+  const simulator: Partial<SimulatorConfig> = {};
+  setIfDefined(engine, 'maxBatch', num('FORECASTER_MAX_BATCH'));
+  setIfDefined(engine, 'maxWaitMs', num('FORECASTER_MAX_WAIT_MS'));
+  setIfDefined(engine, 'maxKeyLength', num('FORECASTER_MAX_KEY_LENGTH'));
+  setIfDefined(engine, 'intervalCoverage', num('FORECASTER_INTERVAL_COVERAGE'));
+  setIfDefined(simulator, 'streams', num('FORECASTER_SIM_STREAMS'));
+  setIfDefined(simulator, 'tickMs', num('FORECASTER_SIM_TICK_MS'));
+  return {
+    backend: env.FORECASTER_BACKEND || undefined,
+    modelPath: env.FORECASTER_MODEL || undefined,
+    logLevel: env.FORECASTER_LOG_LEVEL || undefined,
+    statsIntervalS: num('FORECASTER_STATS_INTERVAL_S'),
+    engine,
+    simulator,
+  };
+}
+
+function setIfDefined<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
+  if (value !== undefined) target[key] = value;
+}
+
+interface Unchecked {
+  backend: string;
+  modelPath: string;
+  logLevel: string;
+  statsIntervalS: number;
+  engine: EngineConfig;
+  simulator: SimulatorConfig;
+}
+
+function validate(c: Unchecked): Config {
+  const backend = c.backend;
+  if (backend !== 'auto' && !isBackendName(backend)) {
+    throw new ConfigError(`backend must be auto or one of ${BACKEND_NAMES.join(', ')}; got ${JSON.stringify(backend)}`);
+  }
+  if (!isLogLevel(c.logLevel)) {
+    throw new ConfigError(`logLevel must be one of ${LOG_LEVELS.join(', ')}; got ${JSON.stringify(c.logLevel)}`);
+  }
+  if (typeof c.modelPath !== 'string' || c.modelPath === '') throw new ConfigError('modelPath must be a file path');
+  integer('statsIntervalS', c.statsIntervalS, 0, 86_400);
+  integer('engine.maxBatch', c.engine.maxBatch, 1, 1 << 20);
+  integer('engine.maxWaitMs', c.engine.maxWaitMs, 0, 60_000);
+  integer('engine.maxKeyLength', c.engine.maxKeyLength, 1, 4096);
+  integer('engine.initialCapacity', c.engine.initialCapacity, 1, 1 << 24);
+  const cov = c.engine.intervalCoverage;
+  if (!(typeof cov === 'number' && cov > 0 && cov < 1)) {
+    throw new ConfigError(`engine.intervalCoverage must be in (0, 1); got ${cov}`);
+  }
+  integer('simulator.streams', c.simulator.streams, 1, 10_000_000);
+  integer('simulator.intervalMs', c.simulator.intervalMs, 1, 86_400_000);
+  integer('simulator.tickMs', c.simulator.tickMs, 0, 3_600_000);
+  integer('simulator.seed', c.simulator.seed, 0, 2 ** 32 - 1);
+  const rate = c.simulator.anomalyRate;
+  if (!(typeof rate === 'number' && rate >= 0 && rate <= 1)) {
+    throw new ConfigError(`simulator.anomalyRate must be in [0, 1]; got ${rate}`);
+  }
+  return { ...c, backend, logLevel: c.logLevel };
+}
+
+function integer(name: string, v: number, min: number, max: number): void {
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new ConfigError(`${name} must be an integer in [${min}, ${max}]; got ${v}`);
+  }
+}
+
+function isBackendName(s: string): s is BackendName {
+  return (BACKEND_NAMES as readonly string[]).includes(s);
+}
+
+function isLogLevel(s: string): s is LogLevel {
+  return (LOG_LEVELS as readonly string[]).includes(s);
+}
+
+function deepFreeze<T extends object>(o: T): T {
+  for (const v of Object.values(o)) if (v !== null && typeof v === 'object') deepFreeze(v);
+  return Object.freeze(o);
+}

@@ -1,0 +1,124 @@
+import { StreamStateError } from '../errors.ts';
+import { initStats, STAT_COUNT } from './streamStats.ts';
+
+/** Everything the engine knows about one stream: serialisable, movable between workers. */
+export interface StreamState {
+  readonly key: string;
+  /** h_{t}: the GRU hidden state after the last reading taken. */
+  readonly hidden: Float32Array;
+  /** The scalar row (see `Stat`): moments, timing, last forecast. */
+  readonly stats: Float64Array;
+}
+
+/**
+ * Every stream's state, one slot per stream key, held host-side: hidden states in
+ * one Float32Array (slot × H) and the scalar rows in one Float64Array
+ * (slot × STAT_COUNT). The engine gathers the rows stepped in a tick, steps
+ * them in one batch and scatters them back. Grows by doubling; slots freed by
+ * `remove` are reused.
+ */
+export class StateTable {
+  readonly hiddenSize: number;
+  hidden: Float32Array;
+  stats: Float64Array;
+  private readonly slots = new Map<string, number>();
+  private keys: (string | undefined)[] = [];
+  private readonly free: number[] = [];
+  private capacity: number;
+  /** Incremented on every growth, so holders of per-slot scratch arrays know to resize. */
+  generation = 0;
+
+  constructor(hiddenSize: number, initialCapacity = 1024) {
+    this.hiddenSize = hiddenSize;
+    this.capacity = Math.max(1, initialCapacity);
+    this.hidden = new Float32Array(this.capacity * hiddenSize);
+    this.stats = new Float64Array(this.capacity * STAT_COUNT);
+  }
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  get slotCapacity(): number {
+    return this.capacity;
+  }
+
+  /** The slot of `key`, or -1 when the stream is not in the table. */
+  slotOf(key: string): number {
+    return this.slots.get(key) ?? -1;
+  }
+
+  /** The slot of `key`, creating a fresh stream (zero state) if needed. */
+  ensure(key: string): number {
+    const found = this.slots.get(key);
+    if (found !== undefined) return found;
+    let slot = this.free.pop();
+    if (slot === undefined) {
+      slot = this.slots.size;
+      if (slot >= this.capacity) this.grow(this.capacity * 2);
+    }
+    this.slots.set(key, slot);
+    this.keys[slot] = key;
+    this.hidden.fill(0, slot * this.hiddenSize, (slot + 1) * this.hiddenSize);
+    initStats(this.stats, slot * STAT_COUNT);
+    return slot;
+  }
+
+  keyOf(slot: number): string | undefined {
+    return this.keys[slot];
+  }
+
+  streamKeys(): IterableIterator<string> {
+    return this.slots.keys();
+  }
+
+  /** A copy of the stream's state, or undefined when it is not in the table. */
+  exportState(key: string): StreamState | undefined {
+    const slot = this.slots.get(key);
+    if (slot === undefined) return undefined;
+    const h = this.hiddenSize;
+    return {
+      key,
+      hidden: this.hidden.slice(slot * h, (slot + 1) * h),
+      stats: this.stats.slice(slot * STAT_COUNT, (slot + 1) * STAT_COUNT),
+    };
+  }
+
+  /**
+   * Puts a stream's state into the table, replacing any it had.
+   * @throws StreamStateError when the state's sizes do not fit this table.
+   */
+  importState(state: StreamState): number {
+    if (state.hidden.length !== this.hiddenSize || state.stats.length !== STAT_COUNT) {
+      throw new StreamStateError(
+        `state of "${state.key}" has hidden ${state.hidden.length} / stats ${state.stats.length}; table needs ${this.hiddenSize} / ${STAT_COUNT}`,
+      );
+    }
+    const slot = this.ensure(state.key);
+    this.hidden.set(state.hidden, slot * this.hiddenSize);
+    this.stats.set(state.stats, slot * STAT_COUNT);
+    return slot;
+  }
+
+  /** Takes a stream out of the table (to evict or move it) and returns its state. */
+  remove(key: string): StreamState | undefined {
+    const state = this.exportState(key);
+    const slot = this.slots.get(key);
+    if (slot === undefined) return undefined;
+    this.slots.delete(key);
+    this.keys[slot] = undefined;
+    this.free.push(slot);
+    return state;
+  }
+
+  private grow(capacity: number): void {
+    const hidden = new Float32Array(capacity * this.hiddenSize);
+    hidden.set(this.hidden);
+    const stats = new Float64Array(capacity * STAT_COUNT);
+    stats.set(this.stats);
+    this.hidden = hidden;
+    this.stats = stats;
+    this.capacity = capacity;
+    this.generation++;
+  }
+}

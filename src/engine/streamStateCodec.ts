@@ -1,0 +1,38 @@
+import { StreamStateError } from '../errors.ts';
+import type { StreamState } from './stateTable.ts';
+import { STAT_COUNT } from './streamStats.ts';
+
+/**
+ * Binary form of one stream's state, for snapshots and hand-over between workers:
+ *   u8 layout version (1), u8 STAT_COUNT, u16 LE hidden size H,
+ *   STAT_COUNT float64 LE, H float32 LE. The key travels beside it.
+ */
+export const STREAM_STATE_LAYOUT = 1;
+
+export function encodeStreamState(state: StreamState): Buffer {
+  const h = state.hidden.length;
+  const out = Buffer.alloc(4 + STAT_COUNT * 8 + h * 4);
+  out.writeUInt8(STREAM_STATE_LAYOUT, 0);
+  out.writeUInt8(STAT_COUNT, 1);
+  out.writeUInt16LE(h, 2);
+  let off = 4;
+  for (let i = 0; i < STAT_COUNT; i++, off += 8) out.writeDoubleLE(state.stats[i], off);
+  for (let i = 0; i < h; i++, off += 4) out.writeFloatLE(state.hidden[i], off);
+  return out;
+}
+
+/** @throws StreamStateError for a blob of another layout or size. */
+export function decodeStreamState(key: string, buf: Uint8Array): StreamState {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (b.length < 4 || b.readUInt8(0) !== STREAM_STATE_LAYOUT || b.readUInt8(1) !== STAT_COUNT) {
+    throw new StreamStateError(`state of "${key}" is not in layout ${STREAM_STATE_LAYOUT}`);
+  }
+  const h = b.readUInt16LE(2);
+  if (b.length !== 4 + STAT_COUNT * 8 + h * 4) throw new StreamStateError(`state of "${key}" has ${b.length} bytes; expected ${4 + STAT_COUNT * 8 + h * 4}`);
+  const stats = new Float64Array(STAT_COUNT);
+  const hidden = new Float32Array(h);
+  let off = 4;
+  for (let i = 0; i < STAT_COUNT; i++, off += 8) stats[i] = b.readDoubleLE(off);
+  for (let i = 0; i < h; i++, off += 4) hidden[i] = b.readFloatLE(off);
+  return { key, hidden, stats };
+}

@@ -1,0 +1,37 @@
+/**
+ * Per-stream scalar state, one row of `STAT_COUNT` float64 values per slot in
+ * the state table. Float64 because timestamps in epoch milliseconds and the
+ * running moments of large-valued sensors need it.
+ */
+export const Stat = {
+  /** Online mean of the readings. */
+  MEAN: 0,
+  /** Online variance of the readings. */
+  VAR: 1,
+  /** Readings taken into the state so far. */
+  COUNT: 2,
+  /** Timestamp (epoch ms) of the last reading taken; -Infinity before the first. */
+  LAST_TS: 3,
+  /** Smoothed log of the interval between readings, in milliseconds. */
+  LOG_DT: 4,
+  /** One-step-ahead forecast mean made after the last reading (raw units); NaN before any. */
+  PRIOR_MEAN: 5,
+  /** Its scale (raw units); NaN before any. */
+  PRIOR_SCALE: 6,
+  /** The last reading's value. */
+  LAST_VALUE: 7,
+} as const;
+
+export const STAT_COUNT = 8;
+
+/** Writes a fresh stream's row. */
+export function initStats(stats: Float64Array, offset: number): void {
+  stats[offset + Stat.MEAN] = 0;
+  stats[offset + Stat.VAR] = 0;
+  stats[offset + Stat.COUNT] = 0;
+  stats[offset + Stat.LAST_TS] = -Infinity;
+  stats[offset + Stat.LOG_DT] = NaN;
+  stats[offset + Stat.PRIOR_MEAN] = NaN;
+  stats[offset + Stat.PRIOR_SCALE] = NaN;
+  stats[offset + Stat.LAST_VALUE] = NaN;
+}

@@ -1,0 +1,81 @@
+/**
+ * Every error this service raises, each with a stable code that is never reused.
+ * Tests and API clients match on `code`; messages may be reworded.
+ */
+export class ForecasterError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Codes attached to rejected readings. Stable: clients and metrics key on them. */
+export const RejectCode = {
+  KEY_NOT_STRING: 'FC_ERR_KEY_NOT_STRING',
+  KEY_EMPTY: 'FC_ERR_KEY_EMPTY',
+  KEY_TOO_LONG: 'FC_ERR_KEY_TOO_LONG',
+  VALUE_NOT_NUMBER: 'FC_ERR_VALUE_NOT_NUMBER',
+  VALUE_NOT_FINITE: 'FC_ERR_VALUE_NOT_FINITE',
+  TS_INVALID: 'FC_ERR_TS_INVALID',
+  TS_OUT_OF_ORDER: 'FC_ERR_TS_OUT_OF_ORDER',
+  TS_DUPLICATE: 'FC_ERR_TS_DUPLICATE',
+} as const;
+export type RejectCode = (typeof RejectCode)[keyof typeof RejectCode];
+
+/** A reading that failed validation. Carries the code and what was wrong. */
+export class InvalidReadingError extends ForecasterError {
+  constructor(code: RejectCode, message: string) {
+    super(code, message);
+  }
+}
+
+/** Configuration that cannot be used; thrown once, at start-up. */
+export class ConfigError extends ForecasterError {
+  constructor(message: string) {
+    super('FC_ERR_CONFIG', message);
+  }
+}
+
+/** No tfjs backend could be initialised (or the one configured is unavailable). */
+export class BackendUnavailableError extends ForecasterError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FC_ERR_BACKEND_UNAVAILABLE', message, options);
+  }
+}
+
+/** Registering a backend name twice in one registry. */
+export class BackendDuplicateError extends ForecasterError {
+  constructor(name: string) {
+    super('FC_ERR_BACKEND_DUPLICATE', `backend "${name}" is registered twice`);
+  }
+}
+
+/** A model file that is not one, is of an unknown format version, or is damaged. */
+export class ModelFormatError extends ForecasterError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FC_ERR_MODEL_FORMAT', message, options);
+  }
+}
+
+/** Weights whose shapes do not fit the architecture they claim, or do not fit the engine. */
+export class ModelShapeError extends ForecasterError {
+  constructor(message: string) {
+    super('FC_ERR_MODEL_SHAPE', message);
+  }
+}
+
+/** A serialised stream state that cannot be restored (wrong size or layout version). */
+export class StreamStateError extends ForecasterError {
+  constructor(message: string) {
+    super('FC_ERR_STREAM_STATE', message);
+  }
+}
+
+/** A CLI invocation that cannot be understood. */
+export class UsageError extends ForecasterError {
+  constructor(message: string) {
+    super('FC_ERR_USAGE', message);
+  }
+}

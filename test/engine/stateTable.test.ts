@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { StateTable } from '../../src/engine/stateTable.ts';
+import { decodeStreamState, encodeStreamState } from '../../src/engine/streamStateCodec.ts';
+import { Stat, STAT_COUNT } from '../../src/engine/streamStats.ts';
+import { StreamStateError } from '../../src/errors.ts';
+
+describe('StateTable', () => {
+  it('gives each new key its own zeroed slot and grows past its capacity', () => {
+    const t = new StateTable(4, 2);
+    const slots = ['a', 'b', 'c', 'd', 'e'].map((k) => t.ensure(k));
+    expect(new Set(slots).size).toBe(5);
+    expect(t.slotCapacity).toBeGreaterThanOrEqual(5);
+    expect(t.ensure('c')).toBe(slots[2]);
+    expect(t.exportState('e')?.hidden).toEqual(new Float32Array(4));
+    expect(t.exportState('e')?.stats[Stat.LAST_TS]).toBe(-Infinity);
+  });
+
+  it('exports and imports a stream’s whole state, and moves it between tables', () => {
+    const a = new StateTable(3, 1);
+    const slot = a.ensure('s');
+    a.hidden.set([0.1, -0.2, 0.3], slot * 3);
+    a.stats[slot * STAT_COUNT + Stat.MEAN] = 12.5;
+    a.stats[slot * STAT_COUNT + Stat.LAST_TS] = 1_700_000_000_123;
+    const moved = a.remove('s');
+    expect(a.slotOf('s')).toBe(-1);
+    if (moved === undefined) throw new Error('expected a state');
+    const b = new StateTable(3, 1);
+    b.importState(moved);
+    expect(b.exportState('s')).toEqual(moved);
+  });
+
+  it('reuses the slot of a removed stream, zeroed', () => {
+    const t = new StateTable(2, 4);
+    const s = t.ensure('old');
+    t.hidden.set([5, 5], s * 2);
+    t.remove('old');
+    expect(t.ensure('new')).toBe(s);
+    expect(t.exportState('new')?.hidden).toEqual(new Float32Array(2));
+  });
+
+  it('refuses a state whose hidden size does not fit', () => {
+    const t = new StateTable(4);
+    expect(() => t.importState({ key: 'x', hidden: new Float32Array(3), stats: new Float64Array(STAT_COUNT) })).toThrow(StreamStateError);
+  });
+
+  it('round-trips a state through its binary form exactly', () => {
+    const state = {
+      key: 'k',
+      hidden: Float32Array.from([0.5, -1.25, 3e-8]),
+      stats: Float64Array.from({ length: STAT_COUNT }, (_, i) => (i === Stat.LAST_TS ? 1_767_225_600_001 : i * Math.PI)),
+    };
+    expect(decodeStreamState('k', encodeStreamState(state))).toEqual(state);
+    const bad = encodeStreamState(state);
+    bad[0] = 9;
+    expect(() => decodeStreamState('k', bad)).toThrow(StreamStateError);
+    expect(() => decodeStreamState('k', encodeStreamState(state).subarray(0, 20))).toThrow(StreamStateError);
+  });
+});
