@@ -5,7 +5,7 @@ import { createBackendRegistry } from './backend/backendRegistry.ts';
 import type { BackendPlugin } from './backend/backendPlugin.ts';
 import { type BackendSelection, selectBackend } from './backend/selectBackend.ts';
 import type { Config } from './config.ts';
-import { buildEngine } from './engine/buildEngine.ts';
+import { createEngine } from './engine/buildEngine.ts';
 import type { Engine } from './engine/engine.ts';
 import type { Forecast } from './engine/reading.ts';
 import { stepTicks, type Tick } from './engine/stepTicks.ts';
@@ -40,7 +40,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   const backend = await selectBackend(config.backend, deps.backends ?? createBackendRegistry(), log.child({ component: 'backend' }));
   const model = loadModel(config.modelPath);
   log.info({ model: config.modelPath, version: model.meta.version, spec: model.spec }, 'model loaded');
-  const engine = buildEngine(model, config.engine);
+  const engine = await createEngine(model, config.engine, backend.name, log.child({ component: 'engine' }));
   const stats = new TickStats();
   const stop$ = new Subject<void>();
   let subscription: Subscription | null = null;
@@ -111,7 +111,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
       await done;
       if (statsTimer !== null) clearInterval(statsTimer);
       if (subscription !== null) logStats();
-      engine.kernel.dispose();
+      engine.dispose();
       log.info({ readings: stats.readings, forecasts: stats.forecasts, streams: engine.table.size }, 'service stopped');
     },
   };

@@ -19,6 +19,11 @@ export interface EngineConfig {
   readonly intervalCoverage: number;
   /** Slots allocated up front in the state table; it doubles as streams arrive. */
   readonly initialCapacity: number;
+  /**
+   * Threads that share each batched step on the CPU backends (wasm, cpu); 0 picks
+   * the machine's parallelism, capped at 4. GPU and native backends always use 1.
+   */
+  readonly computeThreads: number;
 }
 
 export interface SimulatorConfig {
@@ -56,6 +61,7 @@ export const DEFAULTS: Config = {
     maxKeyLength: 256,
     intervalCoverage: 0.95,
     initialCapacity: 1024,
+    computeThreads: 0,
   },
   simulator: {
     streams: 300,
@@ -110,6 +116,7 @@ function readEnv(env: Env): ConfigOverrides & { engine: Partial<EngineConfig>; s
   setIfDefined(engine, 'maxWaitMs', num('FORECASTER_MAX_WAIT_MS'));
   setIfDefined(engine, 'maxKeyLength', num('FORECASTER_MAX_KEY_LENGTH'));
   setIfDefined(engine, 'intervalCoverage', num('FORECASTER_INTERVAL_COVERAGE'));
+  setIfDefined(engine, 'computeThreads', num('FORECASTER_COMPUTE_THREADS'));
   setIfDefined(simulator, 'streams', num('FORECASTER_SIM_STREAMS'));
   setIfDefined(simulator, 'tickMs', num('FORECASTER_SIM_TICK_MS'));
   return {
@@ -149,6 +156,7 @@ function validate(c: Unchecked): Config {
   integer('engine.maxWaitMs', c.engine.maxWaitMs, 0, 60_000);
   integer('engine.maxKeyLength', c.engine.maxKeyLength, 1, 4096);
   integer('engine.initialCapacity', c.engine.initialCapacity, 1, 1 << 24);
+  integer('engine.computeThreads', c.engine.computeThreads, 0, 64);
   const cov = c.engine.intervalCoverage;
   if (!(typeof cov === 'number' && cov > 0 && cov < 1)) {
     throw new ConfigError(`engine.intervalCoverage must be in (0, 1); got ${cov}`);

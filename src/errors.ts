@@ -52,6 +52,13 @@ export class BackendDuplicateError extends ForecasterError {
   }
 }
 
+/** The step computation could not be set up (a compute thread failed to start). */
+export class KernelError extends ForecasterError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FC_ERR_KERNEL', message, options);
+  }
+}
+
 /** A model file that is not one, is of an unknown format version, or is damaged. */
 export class ModelFormatError extends ForecasterError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -1,9 +1,8 @@
 import { ModelShapeError, RejectCode } from '../errors.ts';
-import { scaleFromRaw } from '../model/head.ts';
-import { outputSize } from '../model/modelSpec.ts';
-import type { StepKernel } from '../model/stepKernel.ts';
-import { FEATURE_COUNT, takeReading, typicalInterval } from './features.ts';
-import { momentScale } from './normaliser.ts';
+import type { GruWeights } from '../model/gruWeights.ts';
+import { FEATURE_COUNT } from './features.ts';
+import { allocRowInputs, allocRowOutputs, type RowInputs, type RowOutputs } from './roundBuffers.ts';
+import type { RoundExecutor } from './roundExecutor.ts';
 import type { StateTable } from './stateTable.ts';
 import { Stat, STAT_COUNT } from './streamStats.ts';
 import { checkReadingShape } from './validateReading.ts';
@@ -48,7 +47,7 @@ export interface EngineOptions {
  * once its buffers have grown to the largest tick seen.
  */
 export class Engine {
-  readonly kernel: StepKernel;
+  readonly executor: RoundExecutor;
   readonly table: StateTable;
   readonly horizons: readonly number[];
   modelVersion: number;
@@ -64,34 +63,36 @@ export class Engine {
   private readingSlot = new Int32Array(0);
   private readingRow = new Int32Array(0);
   private roundStart = new Int32Array(0);
-  private order = new Int32Array(0);
-  private fillScratch = new Int32Array(0);
-  // Per row of a round.
-  private xh = new Float32Array(0);
-  private hOut = new Float32Array(0);
-  private yOut = new Float32Array(0);
-  private out: {
-    count: number; readingIndex: Int32Array; mean: Float64Array; scale: Float64Array;
-    interval: Float64Array; priorMean: Float64Array; priorScale: Float64Array; rejected: RejectedIndex[]; rounds: number;
-  };
+  private fill = new Int32Array(0);
+  /** The tick's accepted readings in round order, shared with compute threads. */
+  private rows: RowInputs = allocRowInputs(0);
+  private out: RowOutputs & { count: number; readingIndex: Int32Array; rejected: RejectedIndex[]; rounds: number };
 
-  /** @throws ModelShapeError when the kernel's model does not take this engine's features or the table's hidden size. */
-  constructor(kernel: StepKernel, table: StateTable, options: EngineOptions) {
-    if (kernel.spec.inputSize !== FEATURE_COUNT) {
-      throw new ModelShapeError(`model takes ${kernel.spec.inputSize} features; the engine makes ${FEATURE_COUNT}`);
+  /** @throws ModelShapeError when the model does not take this engine's features or the table's hidden size. */
+  constructor(executor: RoundExecutor, table: StateTable, options: EngineOptions) {
+    if (executor.spec.inputSize !== FEATURE_COUNT) {
+      throw new ModelShapeError(`model takes ${executor.spec.inputSize} features; the engine makes ${FEATURE_COUNT}`);
     }
-    if (kernel.spec.hidden !== table.hiddenSize) {
-      throw new ModelShapeError(`model hidden size ${kernel.spec.hidden} does not match the state table's ${table.hiddenSize}`);
+    if (executor.spec.hidden !== table.hiddenSize) {
+      throw new ModelShapeError(`model hidden size ${executor.spec.hidden} does not match the state table's ${table.hiddenSize}`);
     }
-    this.kernel = kernel;
+    this.executor = executor;
     this.table = table;
-    this.horizons = kernel.spec.horizons;
+    this.horizons = executor.spec.horizons;
     this.maxKeyLength = options.maxKeyLength;
     this.modelVersion = options.modelVersion;
-    this.out = {
-      count: 0, readingIndex: new Int32Array(0), mean: new Float64Array(0), scale: new Float64Array(0),
-      interval: new Float64Array(0), priorMean: new Float64Array(0), priorScale: new Float64Array(0), rejected: [], rounds: 0,
-    };
+    this.out = { ...allocRowOutputs(0, this.horizons.length), count: 0, readingIndex: new Int32Array(0), rejected: [], rounds: 0 };
+  }
+
+  /** Swaps in a new model of the same spec, between ticks. */
+  setModel(weights: GruWeights, version: number): void {
+    this.executor.setWeights(weights);
+    this.modelVersion = version;
+  }
+
+  /** Frees the model's tensors and stops any compute threads. */
+  dispose(): void {
+    this.executor.dispose();
   }
 
   /** Takes one tick of readings (any values: they are validated here) into the state. */
@@ -100,7 +101,7 @@ export class Engine {
     this.reserveTick(n);
     const rounds = this.plan(readings);
     const out = this.out;
-    for (let r = 0; r < rounds; r++) this.runRound(readings, this.roundStart[r], this.roundStart[r + 1]);
+    for (let r = 0; r < rounds; r++) this.executor.run(this.table, this.rows, out, this.roundStart[r], this.roundStart[r + 1]);
     out.rounds = rounds;
     return out;
   }
@@ -157,92 +158,40 @@ export class Engine {
     }
     // Counting sort of accepted readings by round, input order kept within a round.
     for (let r = 0; r < rounds; r++) this.roundStart[r + 1] += this.roundStart[r];
-    const fill = this.slotRoundsScratch(rounds);
+    const fill = this.fill;
+    for (let r = 0; r < rounds; r++) fill[r] = this.roundStart[r];
+    const rows = this.rows;
     for (let i = 0; i < n; i++) {
       const r = this.readingRound[i];
-      if (r >= 0) this.order[fill[r]++] = i;
+      if (r < 0) continue;
+      const p = fill[r]++;
+      // checkReadingShape has established the reading's shape.
+      const reading = readings[i] as { ts: number; value: number };
+      rows.slot[p] = this.readingSlot[i];
+      rows.ts[p] = reading.ts;
+      rows.value[p] = reading.value;
+      rows.outRow[p] = this.readingRow[i];
+      out.readingIndex[this.readingRow[i]] = i;
     }
     out.count = accepted;
     return rounds;
   }
 
-  private runRound(readings: readonly unknown[], start: number, end: number): void {
-    const batch = end - start;
-    const d = FEATURE_COUNT;
-    const h = this.table.hiddenSize;
-    const k = this.horizons.length;
-    const o2 = 2 * k;
-    const { hidden, stats } = this.table;
-    const xh = this.xh;
-    const out = this.out;
-    for (let j = 0; j < batch; j++) {
-      const i = this.order[start + j];
-      const reading = readings[i] as { ts: number; value: number };
-      const slot = this.readingSlot[i];
-      const so = slot * STAT_COUNT;
-      const row = this.readingRow[i];
-      out.priorMean[row] = stats[so + Stat.PRIOR_MEAN];
-      out.priorScale[row] = stats[so + Stat.PRIOR_SCALE];
-      const at = j * (d + h);
-      takeReading(stats, so, reading.ts, reading.value, xh, at);
-      const hs = slot * h;
-      for (let q = 0; q < h; q++) xh[at + d + q] = hidden[hs + q];
-    }
-    this.kernel.step(batch, xh, this.hOut, this.yOut);
-    const hOut = this.hOut;
-    const yOut = this.yOut;
-    for (let j = 0; j < batch; j++) {
-      const i = this.order[start + j];
-      const slot = this.readingSlot[i];
-      const so = slot * STAT_COUNT;
-      const row = this.readingRow[i];
-      const hs = slot * h;
-      for (let q = 0; q < h; q++) hidden[hs + q] = hOut[j * h + q];
-      const mu = stats[so + Stat.MEAN];
-      const sd = momentScale(stats, so);
-      for (let q = 0; q < k; q++) {
-        out.mean[row * k + q] = mu + sd * yOut[j * o2 + q];
-        out.scale[row * k + q] = sd * scaleFromRaw(yOut[j * o2 + k + q]);
-      }
-      stats[so + Stat.PRIOR_MEAN] = out.mean[row * k];
-      stats[so + Stat.PRIOR_SCALE] = out.scale[row * k];
-      out.interval[row] = typicalInterval(stats, so);
-      out.readingIndex[row] = i;
-    }
-  }
-
   private reserveTick(n: number): void {
-    if (this.readingRound.length >= n && this.xh.length > 0) {
+    if (this.readingRound.length >= n && n > 0) {
       if (this.table.generation !== this.tableGeneration) this.reserveSlots();
       return;
     }
     const cap = Math.max(n, 16);
-    const d = FEATURE_COUNT;
-    const h = this.table.hiddenSize;
-    const k = this.horizons.length;
     this.readingRound = new Int32Array(cap);
     this.readingSlot = new Int32Array(cap);
     this.readingRow = new Int32Array(cap);
     this.roundStart = new Int32Array(cap + 2);
-    this.fillScratch = new Int32Array(cap + 1);
-    this.order = new Int32Array(cap);
-    this.xh = new Float32Array(cap * (d + h));
-    this.hOut = new Float32Array(cap * h);
-    this.yOut = new Float32Array(cap * outputSize(this.kernel.spec));
-    const out = this.out;
-    out.readingIndex = new Int32Array(cap);
-    out.mean = new Float64Array(cap * k);
-    out.scale = new Float64Array(cap * k);
-    out.interval = new Float64Array(cap);
-    out.priorMean = new Float64Array(cap);
-    out.priorScale = new Float64Array(cap);
+    this.fill = new Int32Array(cap + 1);
+    this.rows = allocRowInputs(cap);
+    const { count, rejected, rounds } = this.out;
+    this.out = { ...allocRowOutputs(cap, this.horizons.length), count, readingIndex: new Int32Array(cap), rejected, rounds };
     this.reserveSlots();
-  }
-
-  private slotRoundsScratch(rounds: number): Int32Array {
-    const fill = this.fillScratch;
-    for (let r = 0; r < rounds; r++) fill[r] = this.roundStart[r];
-    return fill;
   }
 
   /** Resizes the per-slot scratch arrays to the table's capacity, keeping their contents. */

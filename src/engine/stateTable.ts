@@ -1,4 +1,5 @@
 import { StreamStateError } from '../errors.ts';
+import { sharedF32, sharedF64 } from '../util/shared.ts';
 import { initStats, STAT_COUNT } from './streamStats.ts';
 
 /** Everything the engine knows about one stream: serialisable, movable between workers. */
@@ -13,7 +14,8 @@ export interface StreamState {
 /**
  * Every stream's state, one slot per stream key, held host-side: hidden states in
  * one Float32Array (slot × H) and the scalar rows in one Float64Array
- * (slot × STAT_COUNT). The engine gathers the rows stepped in a tick, steps
+ * (slot × STAT_COUNT), both on shared memory so compute threads can work on
+ * them in place. The engine gathers the rows stepped in a tick, steps
  * them in one batch and scatters them back. Grows by doubling; slots freed by
  * `remove` are reused.
  */
@@ -31,8 +33,8 @@ export class StateTable {
   constructor(hiddenSize: number, initialCapacity = 1024) {
     this.hiddenSize = hiddenSize;
     this.capacity = Math.max(1, initialCapacity);
-    this.hidden = new Float32Array(this.capacity * hiddenSize);
-    this.stats = new Float64Array(this.capacity * STAT_COUNT);
+    this.hidden = sharedF32(this.capacity * hiddenSize);
+    this.stats = sharedF64(this.capacity * STAT_COUNT);
   }
 
   get size(): number {
@@ -112,9 +114,9 @@ export class StateTable {
   }
 
   private grow(capacity: number): void {
-    const hidden = new Float32Array(capacity * this.hiddenSize);
+    const hidden = sharedF32(capacity * this.hiddenSize);
     hidden.set(this.hidden);
-    const stats = new Float64Array(capacity * STAT_COUNT);
+    const stats = sharedF64(capacity * STAT_COUNT);
     stats.set(this.stats);
     this.hidden = hidden;
     this.stats = stats;

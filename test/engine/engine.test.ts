@@ -32,7 +32,7 @@ describe('Engine', () => {
       const want = ref.get(s)?.h ?? [];
       for (let j = 0; j < HIDDEN; j++) expect(Math.abs((got?.[j] ?? NaN) - want[j])).toBeLessThan(1e-5);
     }
-    engine.kernel.dispose();
+    engine.dispose();
   });
 
   it('gives the same states and forecasts batched across streams as stepping each stream alone', () => {
@@ -54,8 +54,8 @@ describe('Engine', () => {
       const b = alone.table.exportState(s)?.hidden ?? new Float32Array();
       for (let j = 0; j < HIDDEN; j++) expect(a[j]).toBeCloseTo(b[j], 5);
     }
-    batched.kernel.dispose();
-    alone.kernel.dispose();
+    batched.dispose();
+    alone.dispose();
   });
 
   it("never lets one stream's readings change another stream's state", () => {
@@ -68,8 +68,8 @@ describe('Engine', () => {
     }
     expect(Array.from(noisy.table.exportState('x')?.hidden ?? [])).toEqual(Array.from(quiet.table.exportState('x')?.hidden ?? []));
     expect(Array.from(noisy.table.exportState('x')?.stats ?? [])).toEqual(Array.from(quiet.table.exportState('x')?.stats ?? []));
-    quiet.kernel.dispose();
-    noisy.kernel.dispose();
+    quiet.dispose();
+    noisy.dispose();
   });
 
   it("applies several readings of one stream in one tick as successive steps, in order", () => {
@@ -84,8 +84,8 @@ describe('Engine', () => {
     expect(Array.from(out.readingIndex.subarray(0, 5))).toEqual([0, 1, 2, 3, 4]);
     perStep.forEach((m, p) => expect(out.mean[p * 2]).toBeCloseTo(m, 4));
     expect(Array.from(together.table.exportState('s')?.hidden ?? [])).toEqual(Array.from(apart.table.exportState('s')?.hidden ?? []));
-    together.kernel.dispose();
-    apart.kernel.dispose();
+    together.dispose();
+    apart.dispose();
   });
 
   it('reports, with each forecast, the one-step forecast made before its reading arrived', () => {
@@ -97,7 +97,7 @@ describe('Engine', () => {
     const second = engine.step([reading('p', 1)]);
     expect(second.priorMean[0]).toBe(nextMean);
     expect(second.priorScale[0]).toBe(nextScale);
-    engine.kernel.dispose();
+    engine.dispose();
   });
 
   it('holds the tensor count steady: the same after 1,000 ticks as after 10', () => {
@@ -112,7 +112,7 @@ describe('Engine', () => {
     const after10 = tf.memory().numTensors;
     for (let t = 0; t < 990; t++) tick();
     expect(tf.memory().numTensors).toBe(after10);
-    engine.kernel.dispose();
+    engine.dispose();
   });
 
   it('grows the state table as new streams arrive and keeps the old ones intact', () => {
@@ -122,6 +122,6 @@ describe('Engine', () => {
     engine.step(Array.from({ length: 100 }, (_, i) => reading(`new-${i}`, 0)));
     expect(engine.table.size).toBe(101);
     expect(engine.table.exportState('first')).toEqual(before);
-    engine.kernel.dispose();
+    engine.dispose();
   });
 });

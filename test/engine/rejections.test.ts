@@ -40,7 +40,7 @@ describe('rejecting bad readings', () => {
       expect(engine.table.exportState('good-2')?.stats[2]).toBe(1);
       // A rejected reading creates no stream.
       expect(engine.table.size).toBe(2);
-      engine.kernel.dispose();
+      engine.dispose();
     });
   }
 
@@ -54,14 +54,14 @@ describe('rejecting bad readings', () => {
     ]);
     expect(out.count).toBe(2);
     expect(engine.table.exportState('s')?.stats[2]).toBe(2);
-    engine.kernel.dispose();
+    engine.dispose();
   });
 
   it('rejects a repeated timestamp as a duplicate', () => {
     const engine = makeEngine();
     const out = engine.step([reading('d', 1), reading('d', 1)]);
     expect(out.rejected.map((r) => r.code)).toEqual([RejectCode.TS_DUPLICATE]);
-    engine.kernel.dispose();
+    engine.dispose();
   });
 
   it('answers every reading of a mixed tick, in input order, forecast or rejection', () => {
@@ -69,6 +69,6 @@ describe('rejecting bad readings', () => {
     const readings = [reading('m', 0), { stream: 'm', ts: T0 + 1, value: Number.NaN }, reading('n', 0)];
     const outcomes = toOutcomes(readings, engine.step(readings), engine.horizons, engine.modelVersion, 0.95);
     expect(outcomes.map((o) => o.kind)).toEqual(['forecast', 'rejected', 'forecast']);
-    engine.kernel.dispose();
+    engine.dispose();
   });
 });

@@ -21,7 +21,7 @@ describe('forecast operator', () => {
       // a, b at 0-1; c at 7 fills the tick (3); d at 8 waits 10ms, to 18.
       expectObservable(ticks.pipe(map((t) => t.readings.length))).toBe('7ms x 10ms y 40ms |', { x: 3, y: 1 });
     });
-    engine.kernel.dispose();
+    engine.dispose();
   });
 
   it('emits, per stream, outcomes in input order, each forecast made after taking its reading', async () => {
@@ -39,8 +39,8 @@ describe('forecast operator', () => {
       expect(forecasts[i].points[0].mean).toBeCloseTo(alone.mean[0], 3);
       expect(forecasts[i].modelVersion).toBe(3);
     }
-    engine.kernel.dispose();
-    reference.kernel.dispose();
+    engine.dispose();
+    reference.dispose();
   });
 
   it('gives forecast intervals of the configured coverage around the mean', async () => {
@@ -55,6 +55,6 @@ describe('forecast operator', () => {
     }
     expect(f.points[1].ts).toBe(f.ts + 3 * 60_000);
     expect(f.prior).not.toBeNull();
-    engine.kernel.dispose();
+    engine.dispose();
   });
 });

@@ -39,7 +39,7 @@ function score(values: number[], from: number): Score {
     const out = engine.step([{ stream: 'fresh', ts: Date.UTC(2026, 2, 1) + i * 3_600_000, value: v }]);
     last = { mean: out.mean[0], lo: out.mean[0] - 1.96 * out.scale[0], hi: out.mean[0] + 1.96 * out.scale[0], value: v };
   });
-  engine.kernel.dispose();
+  engine.dispose();
   return { maeRatio: model / persistence, coverage: covered / n };
 }
 

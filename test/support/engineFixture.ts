@@ -1,4 +1,5 @@
 import { Engine } from '../../src/engine/engine.ts';
+import { LocalRounds } from '../../src/engine/localRounds.ts';
 import { FEATURE_COUNT } from '../../src/engine/features.ts';
 import { StateTable } from '../../src/engine/stateTable.ts';
 import type { ModelSpec } from '../../src/model/modelSpec.ts';
@@ -11,7 +12,7 @@ export const WEIGHTS = randomWeights(FEATURE_COUNT, HIDDEN, 4, 42, 0.4);
 
 /** An engine on random weights with a small table, so growth is exercised too. */
 export function makeEngine(maxKeyLength = 64): Engine {
-  return new Engine(new TfGruKernel(SPEC, WEIGHTS), new StateTable(HIDDEN, 2), { maxKeyLength, modelVersion: 3 });
+  return new Engine(new LocalRounds(new TfGruKernel(SPEC, WEIGHTS)), new StateTable(HIDDEN, 2), { maxKeyLength, modelVersion: 3 });
 }
 
 /** A reading of a smooth series with some noise, deterministic in (stream, i). */

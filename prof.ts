@@ -1,0 +1,21 @@
+import { pino } from 'pino';
+import { createBackendRegistry } from './src/backend/backendRegistry.ts';
+import { selectBackend } from './src/backend/selectBackend.ts';
+import { Engine } from './src/engine/engine.ts';
+import { StateTable } from './src/engine/stateTable.ts';
+import { ParallelRounds } from './src/engine/parallelRounds.ts';
+import { initWeights } from './src/model/gruWeights.ts';
+const log = pino({level:'warn'});
+await selectBackend('wasm', createBackendRegistry(), log);
+const spec = { inputSize: 8, hidden: 64, horizons: [1, 6, 24], featureSet: 'v1' };
+const ex = await ParallelRounds.create(spec, initWeights(spec, 1), { backend: 'wasm', threads: 2, log });
+const engine = new Engine(ex, new StateTable(64, 100000), { maxKeyLength: 256, modelVersion: 0 });
+const keys = Array.from({length: 100000}, (_, i) => `sensor-${i}`);
+let clock = 0; let off = 0;
+const mk = (n: number) => { clock += 60000; const r = Array.from({length: n}, (_, i) => ({ stream: keys[(off + i) % 100000], ts: clock, value: i })); off = (off + n) % 100000; return r; };
+for (let o = 0; o < 100000; o += 4096) engine.step(mk(4096));
+let runMs = 0; const orig = ex.run.bind(ex); ex.run = (...a) => { const t0 = performance.now(); orig(...a); runMs += performance.now() - t0; };
+let mkMs = 0; const t = performance.now(); let plan = 0;
+for (let i = 0; i < 300; i++) { const t1 = performance.now(); const r = mk(4096); mkMs += performance.now() - t1; engine.step(r); }
+console.log('tick ms', ((performance.now() - t) / 300).toFixed(2), 'run', (runMs/300).toFixed(2), 'mk', (mkMs/300).toFixed(2), 'speeds', (ex as any).speed, (ex as any).handles[0].speed);
+engine.dispose(); process.exit(0);
