@@ -87,56 +87,60 @@ export function evaluateWeights(spec: ModelSpec, weights: GruWeights, data: Trai
 function runEpoch(vars: Vars, opts: TrainOptions, data: TrainingData, optimizer: tf.Optimizer): number {
   let total = 0;
   let batches = 0;
-  for (let first = 0; first < data.series; first += opts.batchSize) {
-    const count = Math.min(opts.batchSize, data.series - first);
-    let h: tf.Tensor2D = tf.zeros([count, opts.spec.hidden]);
-    for (let t0 = 0; t0 < data.steps; t0 += opts.chunk) {
-      const len = Math.min(opts.chunk, data.steps - t0);
-      const batch = sliceBatch(data, opts.spec, first, count, t0, len);
-      const hPrev = h;
-      let hLast: tf.Tensor2D | null = null;
-      const { value, grads } = tf.variableGrads(() => {
-        const r = chunkLoss(vars, opts.spec, batch, hPrev);
-        hLast = tf.keep(r.hLast);
-        return r.loss;
-      });
-      tf.tidy(() => {
-        const clipped = clipByGlobalNorm(grads, opts.clipNorm ?? 1);
-        optimizer.applyGradients(clipped);
-      });
-      total += value.dataSync()[0];
-      batches++;
-      value.dispose();
-      tf.dispose(grads);
-      tf.dispose([batch.x, batch.y, batch.mask, hPrev]);
-      if (hLast === null) throw new Error('chunk produced no final state');
-      h = hLast;
-    }
-    h.dispose();
-  }
+  forEachChunk(data, opts, (batch, hPrev) => {
+    let hLast: tf.Tensor2D | null = null;
+    const { value, grads } = tf.variableGrads(() => {
+      const r = chunkLoss(vars, opts.spec, batch, hPrev);
+      hLast = tf.keep(r.hLast);
+      return r.loss;
+    });
+    tf.tidy(() => optimizer.applyGradients(clipByGlobalNorm(grads, opts.clipNorm ?? 1)));
+    total += value.dataSync()[0];
+    batches++;
+    value.dispose();
+    tf.dispose(grads);
+    if (hLast === null) throw new Error('chunk produced no final state');
+    return hLast;
+  });
   return total / Math.max(1, batches);
 }
 
 function evaluate(vars: Vars, opts: Pick<TrainOptions, 'spec' | 'chunk' | 'batchSize'>, data: TrainingData): number {
   let weighted = 0;
   let count = 0;
+  forEachChunk(data, opts, (batch, h) => {
+    const { loss, hLast } = chunkLoss(vars, opts.spec, batch, h);
+    let m = 0;
+    for (const v of batch.mask.dataSync<'float32'>()) m += v;
+    weighted += loss.dataSync()[0] * m;
+    count += m;
+    loss.dispose();
+    return hLast;
+  });
+  return weighted / Math.max(1, count);
+}
+
+/**
+ * Walks the data in batches of series and, within each, in consecutive chunks
+ * of steps, carrying the hidden state from chunk to chunk (truncated BPTT).
+ * `fn` returns the state after its chunk; batches and spent states are freed here.
+ */
+function forEachChunk(
+  data: TrainingData,
+  opts: Pick<TrainOptions, 'spec' | 'chunk' | 'batchSize'>,
+  fn: (batch: Batch, h: tf.Tensor2D) => tf.Tensor2D,
+): void {
   for (let first = 0; first < data.series; first += opts.batchSize) {
-    const n = Math.min(opts.batchSize, data.series - first);
-    let h: tf.Tensor2D = tf.zeros([n, opts.spec.hidden]);
+    const count = Math.min(opts.batchSize, data.series - first);
+    let h: tf.Tensor2D = tf.zeros([count, opts.spec.hidden]);
     for (let t0 = 0; t0 < data.steps; t0 += opts.chunk) {
-      const len = Math.min(opts.chunk, data.steps - t0);
-      const batch = sliceBatch(data, opts.spec, first, n, t0, len);
-      const { loss, hLast } = chunkLoss(vars, opts.spec, batch, h);
-      let m = 0;
-      for (const v of batch.mask.dataSync<'float32'>()) m += v;
-      weighted += loss.dataSync()[0] * m;
-      count += m;
-      tf.dispose([loss, batch.x, batch.y, batch.mask, h]);
-      h = hLast;
+      const batch = sliceBatch(data, opts.spec, first, count, t0, Math.min(opts.chunk, data.steps - t0));
+      const next = fn(batch, h);
+      tf.dispose([batch.x, batch.y, batch.mask, h]);
+      h = next;
     }
     h.dispose();
   }
-  return weighted / Math.max(1, count);
 }
 
 interface Batch {
