@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Subject, type Subscription, takeUntil } from 'rxjs';
+import { type Observable, Subject, type Subscription, takeUntil } from 'rxjs';
 import type { Logger } from 'pino';
 import { createBackendRegistry } from './backend/backendRegistry.ts';
 import type { BackendPlugin } from './backend/backendPlugin.ts';
@@ -13,21 +13,31 @@ import { TickStats } from './engine/tickStats.ts';
 import { ModelFormatError } from './errors.ts';
 import { decodeModel, type Model } from './model/modelFile.ts';
 import { type InjectedAnomaly, simulate, Simulator } from './sim/simulator.ts';
+import { recover } from './store/recovery.ts';
+import { SnapshotTracker } from './store/snapshotTracker.ts';
+import { Store } from './store/store.ts';
 
 export interface App {
   readonly backend: BackendSelection;
   readonly model: Model;
   readonly engine: Engine;
   readonly stats: TickStats;
+  readonly store: Store;
+  /** Every tick once committed to the store: the moment its readings may be acknowledged. */
+  readonly committed$: Observable<Tick>;
   /** Starts the pipeline: simulator → ticks → engine → log. */
   start(): void;
-  /** Stops the sources, lets the last tick finish, frees the model. */
+  /** Stops the sources, lets the last tick finish, saves the stream states, frees the model, closes the store. */
   stop(): Promise<void>;
+  /** Resolves when the pipeline ends (its source completed or it failed), with the failure or null. */
+  done(): Promise<unknown>;
 }
 
 export interface AppDeps {
   readonly log: Logger;
   readonly backends?: readonly BackendPlugin[];
+  /** Where readings come from; the built-in simulator when absent. */
+  readonly source?: Observable<unknown>;
 }
 
 /**
@@ -38,9 +48,23 @@ export interface AppDeps {
 export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   const log = deps.log;
   const backend = await selectBackend(config.backend, deps.backends ?? createBackendRegistry(), log.child({ component: 'backend' }));
-  const model = loadModel(config.modelPath);
-  log.info({ model: config.modelPath, version: model.meta.version, spec: model.spec }, 'model loaded');
-  const engine = await createEngine(model, config.engine, backend.name, log.child({ component: 'engine' }));
+  const store = Store.open(config.store.path);
+  const storeLog = log.child({ component: 'store' });
+  storeLog.info({ file: config.store.path, schemaFrom: store.migration.from, schemaTo: store.migration.to }, 'store opened');
+  let model: Model;
+  let engine: Engine;
+  const tracker = new SnapshotTracker(store.snapshots);
+  try {
+    // A fresh database takes the configured model file as its first live version.
+    model = store.checkpoints.ensureLive(loadModel(config.modelPath));
+    log.info({ version: model.meta.version, spec: model.spec }, 'model loaded');
+    engine = await createEngine(model, config.engine, backend.name, log.child({ component: 'engine' }));
+    recover(engine, store, tracker, storeLog, config.engine.maxBatch);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  const committed$ = new Subject<Tick>();
   const stats = new TickStats();
   const stop$ = new Subject<void>();
   let subscription: Subscription | null = null;
@@ -54,6 +78,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   let windowStart = { at: performance.now(), readings: 0 };
 
   const onTick = (tick: Tick): void => {
+    // Crash-only on a failed write: the error stops the pipeline, nothing of the
+    // tick is acknowledged, and a restart rebuilds every state from what was committed.
+    tracker.afterTick(store.writer.write(tick));
+    committed$.next(tick);
     stats.record(tick);
     for (const o of tick.outcomes) {
       if (o.kind === 'forecast' && o.stream === sim.keys[0]) sample = o;
@@ -84,20 +112,30 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     );
   };
 
+  const snapshot = (): void => {
+    const n = tracker.snapshot(engine);
+    storeLog.debug({ streams: n }, 'stream states saved');
+  };
+  let snapshotTimer: NodeJS.Timeout | null = null;
+  let failure: unknown = null;
+
   return {
     backend,
     model,
     engine,
     stats,
+    store,
+    committed$,
     start(): void {
       if (subscription !== null) return;
       log.info({ streams: config.simulator.streams, tickMs: config.simulator.tickMs, backend: backend.name }, 'service started');
       done = new Promise<void>((resolve) => {
-        subscription = simulate(sim, config.simulator.tickMs)
+        subscription = (deps.source ?? simulate(sim, config.simulator.tickMs))
           .pipe(takeUntil(stop$), stepTicks(engine, { maxBatch: config.engine.maxBatch, maxWaitMs: config.engine.maxWaitMs, coverage: config.engine.intervalCoverage }))
           .subscribe({
             next: onTick,
             error: (err: unknown) => {
+              failure = err;
               log.error({ err }, 'pipeline failed');
               resolve();
             },
@@ -105,13 +143,29 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
           });
       });
       if (config.statsIntervalS > 0) statsTimer = setInterval(logStats, config.statsIntervalS * 1000);
+      snapshotTimer = setInterval(() => {
+        try {
+          snapshot();
+        } catch (err) {
+          // States are rebuilt from committed readings on restart; a failed snapshot loses nothing.
+          storeLog.error({ err }, 'saving stream states failed');
+        }
+      }, config.store.snapshotIntervalS * 1000);
     },
+    done: () => done.then(() => failure),
     async stop(): Promise<void> {
       stop$.next();
       await done;
       if (statsTimer !== null) clearInterval(statsTimer);
+      if (snapshotTimer !== null) clearInterval(snapshotTimer);
       if (subscription !== null) logStats();
-      engine.dispose();
+      committed$.complete();
+      try {
+        if (failure === null) snapshot();
+      } finally {
+        engine.dispose();
+        store.close();
+      }
       log.info({ readings: stats.readings, forecasts: stats.forecasts, streams: engine.table.size }, 'service stopped');
     },
   };

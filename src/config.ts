@@ -37,6 +37,13 @@ export interface SimulatorConfig {
   readonly seed: number;
 }
 
+export interface StoreConfig {
+  /** The SQLite file; its folder is created if missing. */
+  readonly path: string;
+  /** Seconds between snapshots of the changed streams' states (also taken at shutdown). */
+  readonly snapshotIntervalS: number;
+}
+
 export interface Config {
   readonly backend: BackendChoice;
   readonly modelPath: string;
@@ -45,6 +52,7 @@ export interface Config {
   readonly statsIntervalS: number;
   readonly engine: EngineConfig;
   readonly simulator: SimulatorConfig;
+  readonly store: StoreConfig;
 }
 
 /** The model shipped with the package, trained by `forecaster train-default`. */
@@ -70,6 +78,10 @@ export const DEFAULTS: Config = {
     anomalyRate: 0.0005,
     seed: 7,
   },
+  store: {
+    path: 'data/forecaster.db',
+    snapshotIntervalS: 30,
+  },
 };
 
 /** Partial overrides, as the CLI or a test gives them. */
@@ -80,6 +92,7 @@ export interface ConfigOverrides {
   statsIntervalS?: number;
   engine?: Partial<EngineConfig>;
   simulator?: Partial<SimulatorConfig>;
+  store?: Partial<StoreConfig>;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -98,11 +111,12 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.e
     statsIntervalS: overrides.statsIntervalS ?? fromEnv.statsIntervalS ?? DEFAULTS.statsIntervalS,
     engine: { ...DEFAULTS.engine, ...fromEnv.engine, ...overrides.engine },
     simulator: { ...DEFAULTS.simulator, ...fromEnv.simulator, ...overrides.simulator },
+    store: { ...DEFAULTS.store, ...fromEnv.store, ...overrides.store },
   };
   return deepFreeze(validate(merged));
 }
 
-function readEnv(env: Env): ConfigOverrides & { engine: Partial<EngineConfig>; simulator: Partial<SimulatorConfig> } {
+function readEnv(env: Env): ConfigOverrides & { engine: Partial<EngineConfig>; simulator: Partial<SimulatorConfig>; store: Partial<StoreConfig> } {
   const num = (name: string): number | undefined => {
     const raw = env[name];
     if (raw === undefined || raw === '') return undefined;
@@ -119,6 +133,9 @@ function readEnv(env: Env): ConfigOverrides & { engine: Partial<EngineConfig>; s
   setIfDefined(engine, 'computeThreads', num('FORECASTER_COMPUTE_THREADS'));
   setIfDefined(simulator, 'streams', num('FORECASTER_SIM_STREAMS'));
   setIfDefined(simulator, 'tickMs', num('FORECASTER_SIM_TICK_MS'));
+  const store: Partial<StoreConfig> = {};
+  setIfDefined(store, 'path', env.FORECASTER_DB || undefined);
+  setIfDefined(store, 'snapshotIntervalS', num('FORECASTER_SNAPSHOT_INTERVAL_S'));
   return {
     backend: env.FORECASTER_BACKEND || undefined,
     modelPath: env.FORECASTER_MODEL || undefined,
@@ -126,6 +143,7 @@ function readEnv(env: Env): ConfigOverrides & { engine: Partial<EngineConfig>; s
     statsIntervalS: num('FORECASTER_STATS_INTERVAL_S'),
     engine,
     simulator,
+    store,
   };
 }
 
@@ -140,6 +158,7 @@ interface Unchecked {
   statsIntervalS: number;
   engine: EngineConfig;
   simulator: SimulatorConfig;
+  store: StoreConfig;
 }
 
 function validate(c: Unchecked): Config {
@@ -165,6 +184,8 @@ function validate(c: Unchecked): Config {
   integer('simulator.intervalMs', c.simulator.intervalMs, 1, 86_400_000);
   integer('simulator.tickMs', c.simulator.tickMs, 0, 3_600_000);
   integer('simulator.seed', c.simulator.seed, 0, 2 ** 32 - 1);
+  if (typeof c.store.path !== 'string' || c.store.path === '') throw new ConfigError('store.path must be a file path');
+  integer('store.snapshotIntervalS', c.store.snapshotIntervalS, 1, 86_400);
   const rate = c.simulator.anomalyRate;
   if (!(typeof rate === 'number' && rate >= 0 && rate <= 1)) {
     throw new ConfigError(`simulator.anomalyRate must be in [0, 1]; got ${rate}`);

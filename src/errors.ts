@@ -80,6 +80,33 @@ export class StreamStateError extends ForecasterError {
   }
 }
 
+/** The SQLite store could not be opened, migrated or written. `file` names the database. */
+export class StoreError extends ForecasterError {
+  readonly file: string;
+  constructor(code: StoreErrorCode, file: string, message: string, options?: { cause?: unknown }) {
+    super(code, `${file}: ${message}`, options);
+    this.file = file;
+  }
+}
+
+export const StoreErrorCode = {
+  /** The file cannot be opened or created (missing folder, no permission). */
+  OPEN: 'FC_ERR_STORE_OPEN',
+  /** The file is not an SQLite database, or is damaged. */
+  CORRUPT: 'FC_ERR_STORE_CORRUPT',
+  /** The database was migrated by a newer version of this service. */
+  TOO_NEW: 'FC_ERR_STORE_TOO_NEW',
+  /** An applied migration's file was changed afterwards. */
+  MIGRATION_CHANGED: 'FC_ERR_STORE_MIGRATION_CHANGED',
+  /** The disk (or the database's size limit) is full; nothing of the failed write was kept. */
+  FULL: 'FC_ERR_STORE_FULL',
+  /** The file is read-only. */
+  READONLY: 'FC_ERR_STORE_READONLY',
+  /** Any other failed write; nothing of it was kept. */
+  WRITE: 'FC_ERR_STORE_WRITE',
+} as const;
+export type StoreErrorCode = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
+
 /** A CLI invocation that cannot be understood. */
 export class UsageError extends ForecasterError {
   constructor(message: string) {

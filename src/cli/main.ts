@@ -7,18 +7,23 @@ import { type ConfigOverrides, DEFAULT_MODEL_PATH, loadConfig } from '../config.
 import { ForecasterError, UsageError } from '../errors.ts';
 import { TRAIN_DEFAULT_OPTIONS, trainDefaultModel } from '../jobs/trainDefault.ts';
 import { createLogger } from '../log.ts';
+import { dbStats } from '../store/dbStats.ts';
+import { Store } from '../store/store.ts';
 
 const USAGE = `usage: forecaster <command> [options]
 
 commands:
-  run             run the service on embedded defaults (simulated streams)
+  run             run the service on embedded defaults (simulated streams, SQLite file)
+  migrate         create or upgrade the SQLite file's schema, then exit
+  db stats        print the SQLite file's size and row counts
   train-default   train the model shipped with the package on synthetic series
   info            show the backend that would be chosen and the model
   help            show this text
 
 options (run, info):
   --backend NAME        auto | tensorflow-gpu | tensorflow | wasm | cpu   (FORECASTER_BACKEND)
-  --model FILE          model file (FORECASTER_MODEL; default: the shipped model)
+  --model FILE          model file for a fresh database (FORECASTER_MODEL; default: the shipped model)
+  --db FILE             SQLite file (FORECASTER_DB; default data/forecaster.db)
   --streams N           simulated streams (FORECASTER_SIM_STREAMS; default 300)
   --tick-ms N           wall ms between simulator rounds (FORECASTER_SIM_TICK_MS; default 100)
   --max-batch N         most readings per tick (FORECASTER_MAX_BATCH; default 4096)
@@ -37,6 +42,7 @@ async function main(argv: readonly string[]): Promise<number> {
     options: {
       backend: { type: 'string' },
       model: { type: 'string' },
+      db: { type: 'string' },
       streams: { type: 'string' },
       'tick-ms': { type: 'string' },
       'max-batch': { type: 'string' },
@@ -62,6 +68,7 @@ async function main(argv: readonly string[]): Promise<number> {
     statsIntervalS: num('stats-interval', values['stats-interval']),
     engine: defined({ maxBatch: num('max-batch', values['max-batch']), maxWaitMs: num('max-wait-ms', values['max-wait-ms']) }),
     simulator: defined({ streams: num('streams', values.streams), tickMs: num('tick-ms', values['tick-ms']) }),
+    store: defined({ path: values.db }),
   };
   const config = loadConfig(overrides);
   const log = createLogger(config.logLevel);
@@ -71,13 +78,29 @@ async function main(argv: readonly string[]): Promise<number> {
       const app = await buildApp(config, { log });
       app.start();
       const duration = num('duration', values.duration);
-      await new Promise<void>((resolve) => {
-        const finish = () => resolve();
+      const failure = await new Promise<unknown>((resolve) => {
+        const finish = () => resolve(null);
         process.once('SIGINT', finish);
         process.once('SIGTERM', finish);
         if (duration !== undefined) setTimeout(finish, duration * 1000).unref();
+        void app.done().then((err) => {
+          if (err !== null) resolve(err);
+        });
       });
       await app.stop();
+      if (failure instanceof ForecasterError) throw failure;
+      return failure === null ? 0 : 1;
+    }
+    case 'migrate': {
+      const store = Store.open(config.store.path);
+      const m = store.migration;
+      store.close();
+      process.stdout.write(`${JSON.stringify({ file: config.store.path, from: m.from, to: m.to, applied: m.applied })}\n`);
+      return 0;
+    }
+    case 'db': {
+      if (positionals[1] !== 'stats') throw new UsageError(`unknown db command "${positionals[1] ?? ''}"; try: forecaster db stats`);
+      process.stdout.write(`${JSON.stringify(dbStats(config.store.path), null, 2)}\n`);
       return 0;
     }
     case 'train-default': {

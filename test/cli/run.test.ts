@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../../bin/forecaster.js', import.meta.url));
 
@@ -16,9 +19,14 @@ function runCli(args: string[], env: Record<string, string> = {}): Promise<{ cod
   });
 }
 
+const dir = mkdtempSync(join(tmpdir(), 'forecaster-cli-'));
+const db = join(dir, 'forecaster.db');
+
 describe('forecaster run', () => {
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
   it('runs the simulator through the engine on the shipped model and logs throughput and forecasts', async () => {
-    const { code, stdout, stderr } = await runCli(['run', '--duration', '4', '--streams', '60', '--tick-ms', '20', '--stats-interval', '1']);
+    const { code, stdout, stderr } = await runCli(['run', '--db', db, '--duration', '4', '--streams', '60', '--tick-ms', '20', '--stats-interval', '1']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const records = stdout.trim().split('\n').map((l) => JSON.parse(l));
@@ -40,6 +48,23 @@ describe('forecaster run', () => {
     expect(stopped?.forecasts).toBeGreaterThan(60);
   });
 
+  it('keeps its readings, forecasts, model and stream states in the SQLite file, and resumes from it', async () => {
+    const before = await runCli(['db', 'stats', '--db', db]);
+    expect(before.code).toBe(0);
+    const stats = JSON.parse(before.stdout);
+    expect(stats.schemaVersion).toBe(1);
+    expect(stats.tables.streams.rows).toBe(60);
+    expect(stats.tables.readings.rows).toBeGreaterThan(60);
+    expect(stats.tables.forecasts.rows).toBe(stats.tables.readings.rows * 3);
+    expect(stats.tables.model_checkpoints.rows).toBe(1);
+    expect(stats.tables.stream_states.rows).toBe(60);
+    const again = await runCli(['run', '--db', db, '--duration', '2', '--streams', '60', '--tick-ms', '20']);
+    expect(again.code).toBe(0);
+    const recovered = again.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((r) => r.msg === 'recovered');
+    expect(recovered.streams).toBe(60);
+    expect(recovered.fromSnapshots).toBe(60);
+  });
+
   it('exits with a usage code and message for an unknown command', async () => {
     const { code, stderr } = await runCli(['frobnicate']);
     expect(code).toBe(64);
@@ -47,7 +72,7 @@ describe('forecaster run', () => {
   });
 
   it('exits with the model error, naming the file, when the model cannot be read', async () => {
-    const { code, stderr } = await runCli(['run', '--duration', '1', '--model', '/nonexistent/model.fcm', '--log-level', 'silent']);
+    const { code, stderr } = await runCli(['run', '--db', join(dir, 'fresh.db'), '--duration', '1', '--model', '/nonexistent/model.fcm', '--log-level', 'silent']);
     expect(code).toBe(1);
     expect(stderr).toContain('FC_ERR_MODEL_FORMAT');
     expect(stderr).toContain('/nonexistent/model.fcm');

@@ -1,0 +1,45 @@
+import type { Engine } from '../engine/engine.ts';
+import type { StreamState } from '../engine/stateTable.ts';
+import type { StateSnapshots } from './stateSnapshots.ts';
+import type { WrittenTick } from './tickWriter.ts';
+
+/**
+ * Knows, for each stream, the id of the last stored reading its in-memory state
+ * includes, and which streams changed since the last snapshot; saves those.
+ */
+export class SnapshotTracker {
+  private readonly lastReadingId = new Map<string, number>();
+  private readonly dirty = new Set<string>();
+
+  constructor(private readonly snapshots: StateSnapshots) {}
+
+  /** Records a committed tick (its readings are in the engine's state already). */
+  afterTick(written: WrittenTick): void {
+    for (const [key, id] of written.lastReadingIds) {
+      this.lastReadingId.set(key, id);
+      this.dirty.add(key);
+    }
+  }
+
+  /** Records where a recovered stream stands. */
+  recovered(key: string, lastReadingId: number): void {
+    this.lastReadingId.set(key, lastReadingId);
+  }
+
+  lastIdOf(key: string): number | undefined {
+    return this.lastReadingId.get(key);
+  }
+
+  /** Saves the state of every stream changed since the last snapshot. Returns how many. */
+  snapshot(engine: Engine): number {
+    const items: { state: StreamState; lastReadingId: number }[] = [];
+    for (const key of this.dirty) {
+      const state = engine.table.exportState(key);
+      const id = this.lastReadingId.get(key);
+      if (state !== undefined && id !== undefined) items.push({ state, lastReadingId: id });
+    }
+    this.snapshots.save(items, engine.modelVersion);
+    this.dirty.clear();
+    return items.length;
+  }
+}

@@ -1,0 +1,36 @@
+import { CheckpointStore } from './checkpointStore.ts';
+import { type MigrationResult, migrate } from './migrate.ts';
+import { type Db, openDatabase } from './openDatabase.ts';
+import { StateSnapshots } from './stateSnapshots.ts';
+import { TickWriter } from './tickWriter.ts';
+
+/** The service's one SQLite file: opened, migrated, with its prepared writers. */
+export class Store {
+  readonly writer: TickWriter;
+  readonly checkpoints: CheckpointStore;
+  readonly snapshots: StateSnapshots;
+
+  private constructor(readonly db: Db, readonly file: string, readonly migration: MigrationResult) {
+    this.writer = new TickWriter(db, file);
+    this.checkpoints = new CheckpointStore(db, file);
+    this.snapshots = new StateSnapshots(db, file, this.writer.streams);
+  }
+
+  /**
+   * Opens `file` (creating it and its folder if needed) and brings its schema up to date.
+   * @throws StoreError naming the file: not a database, unwritable, newer than this code.
+   */
+  static open(file: string): Store {
+    const db = openDatabase(file, { createFolder: true });
+    try {
+      return new Store(db, file, migrate(db, file));
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
