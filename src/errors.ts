@@ -21,6 +21,7 @@ export const RejectCode = {
   TS_INVALID: 'FC_ERR_TS_INVALID',
   TS_OUT_OF_ORDER: 'FC_ERR_TS_OUT_OF_ORDER',
   TS_DUPLICATE: 'FC_ERR_TS_DUPLICATE',
+  JSON_INVALID: 'FC_ERR_JSON_INVALID',
 } as const;
 export type RejectCode = (typeof RejectCode)[keyof typeof RejectCode];
 

@@ -6,6 +6,8 @@ import { selectBackend } from '../backend/selectBackend.ts';
 import { type ConfigOverrides, DEFAULT_MODEL_PATH, loadConfig } from '../config.ts';
 import { ForecasterError, UsageError } from '../errors.ts';
 import { TRAIN_DEFAULT_OPTIONS, trainDefaultModel } from '../jobs/trainDefault.ts';
+import { AckWriter } from '../ingest/ackWriter.ts';
+import { NdjsonSource } from '../ingest/ndjsonSource.ts';
 import { createLogger } from '../log.ts';
 import { dbStats } from '../store/dbStats.ts';
 import { Store } from '../store/store.ts';
@@ -30,6 +32,10 @@ options (run, info):
   --max-wait-ms N       longest a reading waits for its tick (FORECASTER_MAX_WAIT_MS; default 20)
   --stats-interval S    seconds between throughput log lines (default 5)
   --duration S          stop after S seconds (default: run until SIGINT/SIGTERM)
+  --ingest stdin        read readings as NDJSON on stdin instead of simulating; acknowledge
+                        each line on stdout once committed ({"seq":N,"ok":true} or its
+                        rejection code); logs go to stderr; exits when stdin ends
+  --snapshot-interval S seconds between stream-state snapshots (FORECASTER_SNAPSHOT_INTERVAL_S; default 30)
   --log-level LEVEL     fatal | error | warn | info | debug | trace | silent
 
 options (train-default):
@@ -49,6 +55,8 @@ async function main(argv: readonly string[]): Promise<number> {
       'max-wait-ms': { type: 'string' },
       'stats-interval': { type: 'string' },
       duration: { type: 'string' },
+      ingest: { type: 'string' },
+      'snapshot-interval': { type: 'string' },
       'log-level': { type: 'string' },
       out: { type: 'string' },
       epochs: { type: 'string' },
@@ -68,14 +76,26 @@ async function main(argv: readonly string[]): Promise<number> {
     statsIntervalS: num('stats-interval', values['stats-interval']),
     engine: defined({ maxBatch: num('max-batch', values['max-batch']), maxWaitMs: num('max-wait-ms', values['max-wait-ms']) }),
     simulator: defined({ streams: num('streams', values.streams), tickMs: num('tick-ms', values['tick-ms']) }),
-    store: defined({ path: values.db }),
+    store: defined({ path: values.db, snapshotIntervalS: num('snapshot-interval', values['snapshot-interval']) }),
   };
   const config = loadConfig(overrides);
-  const log = createLogger(config.logLevel);
+  if (values.ingest !== undefined && values.ingest !== 'stdin') throw new UsageError(`--ingest takes only "stdin" for now; got ${JSON.stringify(values.ingest)}`);
+  const stdinIngest = values.ingest === 'stdin';
+  // With acknowledgements on stdout, logs move to stderr.
+  const log = createLogger(config.logLevel, stdinIngest ? 2 : 1);
 
   switch (command) {
     case 'run': {
-      const app = await buildApp(config, { log });
+      let source: NdjsonSource | null = null;
+      let acks: AckWriter | null = null;
+      if (stdinIngest) {
+        const src = new NdjsonSource(process.stdin, (r) => acks?.rejected(r));
+        source = src;
+        acks = new AckWriter(process.stdout, (reading) => src.seqOf(reading));
+      }
+      const app = await buildApp(config, { log, source: source?.readings() });
+      const ackSink = acks;
+      if (ackSink !== null) app.committed$.subscribe((tick) => ackSink.committed(tick));
       app.start();
       const duration = num('duration', values.duration);
       const failure = await new Promise<unknown>((resolve) => {
@@ -83,9 +103,8 @@ async function main(argv: readonly string[]): Promise<number> {
         process.once('SIGINT', finish);
         process.once('SIGTERM', finish);
         if (duration !== undefined) setTimeout(finish, duration * 1000).unref();
-        void app.done().then((err) => {
-          if (err !== null) resolve(err);
-        });
+        // The pipeline ends on its own when its source does (stdin closed) or fails.
+        void app.done().then((err) => resolve(err));
       });
       await app.stop();
       if (failure instanceof ForecasterError) throw failure;

@@ -26,7 +26,7 @@ export function recover(engine: Engine, store: Store, tracker: SnapshotTracker, 
       continue;
     }
     engine.table.importState(s.state);
-    tracker.recovered(s.state.key, s.lastReadingId);
+    tracker.recovered(s.state.key, s.lastReadingId, false);
     streams++;
   }
   if (ignored.length > 0) log.warn({ streams: ignored.length, modelVersion: engine.modelVersion }, 'snapshots of another model version ignored; those streams are replayed in full');
@@ -51,7 +51,7 @@ export function recover(engine: Engine, store: Store, tracker: SnapshotTracker, 
     if (out.rejected.length > 0) {
       log.error({ rejected: out.rejected.slice(0, 5) }, 'stored readings were refused on replay');
     }
-    chunk.forEach((r, i) => tracker.recovered(r.stream, ids[i]));
+    chunk.forEach((r, i) => tracker.recovered(r.stream, ids[i], true));
     replayed += chunk.length;
     chunk = [];
     ids = [];

@@ -21,9 +21,10 @@ export class SnapshotTracker {
     }
   }
 
-  /** Records where a recovered stream stands. */
-  recovered(key: string, lastReadingId: number): void {
+  /** Records where a recovered stream stands; `replayed` when it is past its stored snapshot. */
+  recovered(key: string, lastReadingId: number, replayed: boolean): void {
     this.lastReadingId.set(key, lastReadingId);
+    if (replayed) this.dirty.add(key);
   }
 
   lastIdOf(key: string): number | undefined {

@@ -1,0 +1,27 @@
+import type { Writable } from 'node:stream';
+import type { Tick } from '../engine/stepTicks.ts';
+import type { LineRejection } from './ndjsonSource.ts';
+
+/**
+ * Acknowledgements for line-numbered readings, one JSON line each:
+ * `{"seq":N,"ok":true}` once the reading is committed, or
+ * `{"seq":N,"code":"FC_ERR_…","message":"…"}` when it was refused.
+ * Written only after the tick's transaction committed.
+ */
+export class AckWriter {
+  constructor(private readonly out: Writable, private readonly seqOf: (reading: unknown) => number | undefined) {}
+
+  committed(tick: Tick): void {
+    let text = '';
+    tick.outcomes.forEach((o, i) => {
+      const seq = this.seqOf(tick.readings[i]);
+      if (seq === undefined) return;
+      text += o.kind === 'forecast' ? `{"seq":${seq},"ok":true}\n` : `${JSON.stringify({ seq, code: o.code, message: o.message })}\n`;
+    });
+    if (text !== '') this.out.write(text);
+  }
+
+  rejected(r: LineRejection): void {
+    this.out.write(`${JSON.stringify(r)}\n`);
+  }
+}
