@@ -17,20 +17,23 @@ CREATE TABLE readings (
 );
 CREATE INDEX readings_stream_ts ON readings(stream_id, ts);
 
+-- One row per reading and horizon. id = reading_id * 16 + the horizon's index, so rows
+-- are appended in reading order (the cheap way into a B-tree) and a reading's forecasts
+-- are one id range. By stream and time, go through readings(stream_id, ts):
+--   SELECT f.* FROM readings r JOIN forecasts f ON f.id BETWEEN r.id * 16 AND r.id * 16 + 15
+--   WHERE r.stream_id = ? AND r.ts BETWEEN ? AND ?
 CREATE TABLE forecasts (
+  id             INTEGER PRIMARY KEY,
   reading_id     INTEGER NOT NULL,
-  stream_id      INTEGER NOT NULL REFERENCES streams(id),
+  stream_id      INTEGER NOT NULL,
   made_at        INTEGER NOT NULL,
   horizon        INTEGER NOT NULL,
   target_ts      INTEGER,
   mean           REAL    NOT NULL,
   lower          REAL    NOT NULL,
   upper          REAL    NOT NULL,
-  model_version  INTEGER NOT NULL,
-  PRIMARY KEY (reading_id, horizon)
-) WITHOUT ROWID;
-CREATE INDEX forecasts_stream_made ON forecasts(stream_id, made_at);
-CREATE INDEX forecasts_stream_target ON forecasts(stream_id, target_ts);
+  model_version  INTEGER NOT NULL
+);
 
 CREATE TABLE alerts (
   id          INTEGER PRIMARY KEY,

@@ -40,6 +40,8 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
+      // Inserts keyed by stream touch a page per active stream: keep those pages in memory.
+      db.pragma('cache_size = -65536');
     }
   } catch (err) {
     db.close();

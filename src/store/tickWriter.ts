@@ -11,36 +11,50 @@ export interface WrittenTick {
   readonly forecasts: number;
 }
 
+/** Readings per multi-row INSERT: one statement execution carries many rows, which is most of the cost. */
+const CHUNK = 64;
+const FORECAST_COLUMNS = 10;
+/** Forecast row ids: reading_id × FORECAST_ID_STRIDE + the horizon's index (see migrations/0001_init.sql). */
+export const FORECAST_ID_STRIDE = 16;
+
 /**
- * Writes each tick's accepted readings and their forecasts in one transaction,
- * with statements prepared once. Readings get ids in acceptance order, which
- * is the order recovery replays them in.
+ * Writes each tick's accepted readings and their forecasts in one transaction.
+ * Rows go in multi-row INSERTs of up to CHUNK readings, from statements
+ * prepared once per size. Readings get ids in acceptance order (consecutive
+ * within a statement: an INTEGER PRIMARY KEY appends), which is the order
+ * recovery replays them in.
  */
 export class TickWriter {
   readonly streams: StreamIds;
-  private readonly insertReading;
-  private readonly insertForecast;
+  private readonly readingStatements = new Map<number, ReturnType<Db['prepare']>>();
+  private readonly forecastStatements = new Map<string, ReturnType<Db['prepare']>>();
   private readonly writeAll: (forecasts: readonly Forecast[]) => WrittenTick;
 
   constructor(private readonly db: Db, private readonly file: string) {
     this.streams = new StreamIds(db);
-    this.insertReading = db.prepare('INSERT INTO readings (stream_id, ts, value) VALUES (?, ?, ?)');
-    this.insertForecast = db.prepare(
-      'INSERT INTO forecasts (reading_id, stream_id, made_at, horizon, target_ts, mean, lower, upper, model_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
     this.writeAll = db.transaction((forecasts: readonly Forecast[]) => {
       const last = new Map<string, number>();
       const lastTs = new Map<number, number>();
+      const sids = forecasts.map((f) => this.streams.idOf(f.stream, f.ts));
       let rows = 0;
-      for (const f of forecasts) {
-        const sid = this.streams.idOf(f.stream, f.ts);
-        const rid = Number(this.insertReading.run(sid, f.ts, f.value).lastInsertRowid);
-        for (const p of f.points) {
-          this.insertForecast.run(rid, sid, f.ts, p.horizon, p.ts, p.mean, p.lower, p.upper, f.modelVersion);
-          rows++;
+      for (let start = 0; start < forecasts.length; start += CHUNK) {
+        const end = Math.min(start + CHUNK, forecasts.length);
+        const params: number[] = [];
+        for (let i = start; i < end; i++) params.push(sids[i], forecasts[i].ts, forecasts[i].value);
+        const lastId = Number(this.readingInsert(end - start).run(params).lastInsertRowid);
+        const firstId = lastId - (end - start) + 1;
+        const fparams: (number | null)[] = [];
+        for (let i = start; i < end; i++) {
+          const f = forecasts[i];
+          const rid = firstId + (i - start);
+          f.points.forEach((p, k) => fparams.push(rid * FORECAST_ID_STRIDE + k, rid, sids[i], f.ts, p.horizon, p.ts, p.mean, p.lower, p.upper, f.modelVersion));
+          last.set(f.stream, rid);
+          lastTs.set(sids[i], f.ts);
         }
-        last.set(f.stream, rid);
-        lastTs.set(sid, f.ts);
+        if (fparams.length > 0) {
+          this.forecastInsert(fparams.length / FORECAST_COLUMNS).run(fparams);
+          rows += fparams.length / FORECAST_COLUMNS;
+        }
       }
       for (const [sid, ts] of lastTs) this.streams.markSeen(sid, ts);
       return { lastReadingIds: last, readings: forecasts.length, forecasts: rows };
@@ -60,5 +74,27 @@ export class TickWriter {
       this.streams.clear();
       throw toStoreError(err, this.file, 'writing a tick');
     }
+  }
+
+  private readingInsert(n: number): ReturnType<Db['prepare']> {
+    let st = this.readingStatements.get(n);
+    if (st === undefined) {
+      st = this.db.prepare(`INSERT INTO readings (stream_id, ts, value) VALUES ${new Array(n).fill('(?, ?, ?)').join(', ')}`);
+      this.readingStatements.set(n, st);
+    }
+    return st;
+  }
+
+  private forecastInsert(n: number): ReturnType<Db['prepare']> {
+    const key = String(n);
+    let st = this.forecastStatements.get(key);
+    if (st === undefined) {
+      const row = `(${new Array(FORECAST_COLUMNS).fill('?').join(', ')})`;
+      st = this.db.prepare(
+        `INSERT INTO forecasts (id, reading_id, stream_id, made_at, horizon, target_ts, mean, lower, upper, model_version) VALUES ${new Array(n).fill(row).join(', ')}`,
+      );
+      this.forecastStatements.set(key, st);
+    }
+    return st;
   }
 }

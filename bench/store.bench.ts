@@ -1,0 +1,124 @@
+/**
+ * The store's write path (TickWriter: one transaction per tick of readings and
+ * their forecasts) against a bare better-sqlite3 insert loop of the same rows,
+ * and the event-loop delay while the write path takes 100,000 readings/s.
+ * All measured in this run, on files in a temporary folder. Last line: one JSON object.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Forecast } from '../src/engine/reading.ts';
+import type { Tick } from '../src/engine/stepTicks.ts';
+import { Store } from '../src/store/store.ts';
+
+const STREAMS = 10_000;
+const TICK = 1000;
+const HORIZONS = [1, 6, 24];
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const RATE = 100_000;
+const dir = mkdtempSync(join(tmpdir(), 'forecaster-bench-store-'));
+
+let clock = Date.UTC(2026, 0, 1);
+let cursor = 0;
+/** A tick of `n` readings over the streams in turn, each with its forecasts, as the engine emits them. */
+function makeTick(n: number): Tick {
+  clock += 1000;
+  const outcomes: Forecast[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = cursor++ % STREAMS;
+    const value = 20 + (s % 17);
+    outcomes.push({
+      kind: 'forecast', stream: `site-${s % 100}/sensor-${s}`, ts: clock, value, modelVersion: 1, prior: null,
+      points: HORIZONS.map((h) => ({ horizon: h, ts: clock + h * 60_000, mean: value + 0.1, scale: 1, lower: value - 2, upper: value + 2 })),
+    });
+  }
+  return { readings: outcomes, outcomes, stepMs: 0, rounds: 1 };
+}
+const rowsPerTick = TICK * (1 + HORIZONS.length);
+
+function timeWritePath(): number {
+  const store = Store.open(join(dir, 'write-path.db'));
+  const ticks = Array.from({ length: 40 }, () => makeTick(TICK));
+  for (const t of ticks.slice(0, 10)) store.writer.write(t); // streams exist; statements warm
+  let n = 0;
+  const started = performance.now();
+  while (performance.now() - started < SECONDS * 1000) {
+    store.writer.write(makeTick(TICK));
+    n++;
+  }
+  const rate = (n * rowsPerTick) / ((performance.now() - started) / 1000);
+  store.close();
+  return rate;
+}
+
+function timeBare(): number {
+  const store = Store.open(join(dir, 'bare.db'));
+  const db = store.db;
+  const reading = db.prepare('INSERT INTO readings (stream_id, ts, value) VALUES (?, ?, ?)');
+  const forecast = db.prepare('INSERT INTO forecasts (id, reading_id, stream_id, made_at, horizon, target_ts, mean, lower, upper, model_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const stream = db.prepare('INSERT INTO streams (id, key, first_seen, last_seen) VALUES (?, ?, 0, 0)');
+  db.transaction(() => {
+    for (let i = 1; i <= STREAMS; i++) stream.run(i, `s${i}`);
+  })();
+  const insertTick = db.transaction((t: Tick) => {
+    for (const o of t.outcomes) {
+      if (o.kind !== 'forecast') continue;
+      const sid = (Number(o.stream.slice(o.stream.lastIndexOf('-') + 1)) % STREAMS) + 1;
+      const rid = Number(reading.run(sid, o.ts, o.value).lastInsertRowid);
+      o.points.forEach((p, k) => forecast.run(rid * 16 + k, rid, sid, o.ts, p.horizon, p.ts, p.mean, p.lower, p.upper, 1));
+    }
+  });
+  let n = 0;
+  const started = performance.now();
+  while (performance.now() - started < SECONDS * 1000) {
+    insertTick(makeTick(TICK));
+    n++;
+  }
+  const rate = (n * rowsPerTick) / ((performance.now() - started) / 1000);
+  store.close();
+  return rate;
+}
+
+/** Feeds the write path RATE readings/s in 10 ms ticks for SECONDS; returns the event-loop delay p99 in ms. */
+async function eventLoopDelayAtRate(): Promise<{ p99: number; achieved: number }> {
+  const store = Store.open(join(dir, 'loop.db'));
+  const perTick = RATE / 100;
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  const started = performance.now();
+  let written = 0;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      // One tick of what the rate owes (at most two ticks' worth), as the engine would emit it.
+      const owed = Math.min(Math.floor(((performance.now() - started) / 1000) * RATE) - written, perTick * 2);
+      if (owed > 0) {
+        store.writer.write(makeTick(owed));
+        written += owed;
+      }
+      if (performance.now() - started > SECONDS * 1000) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 10);
+  });
+  h.disable();
+  store.close();
+  return { p99: h.percentile(99) / 1e6, achieved: written / ((performance.now() - started) / 1000) };
+}
+
+const writePath = timeWritePath();
+process.stdout.write(`write path      ${fmt(writePath)} rows/s (readings + forecasts, one transaction per ${TICK}-reading tick)\n`);
+const bare = timeBare();
+process.stdout.write(`bare inserts    ${fmt(bare)} rows/s (same rows, prepared statements, one transaction per tick)\n`);
+process.stdout.write(`ratio           ${(writePath / bare).toFixed(2)}\n`);
+const loop = await eventLoopDelayAtRate();
+process.stdout.write(`event loop      p99 ${loop.p99.toFixed(1)} ms while writing ${fmt(loop.achieved)} readings/s (target ${RATE})\n`);
+rmSync(dir, { recursive: true, force: true });
+process.stdout.write(
+  `${JSON.stringify({ bench: 'store', write_path_rows_per_s: Math.round(writePath), bare_rows_per_s: Math.round(bare), event_loop_p99_ms: Math.round(loop.p99 * 10) / 10 })}\n`,
+);
+
+function fmt(v: number): string {
+  return Math.round(v).toLocaleString('en-US').padStart(11);
+}
