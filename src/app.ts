@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type Observable, Subject, type Subscription, takeUntil } from 'rxjs';
+import { concatMap, from, map, type Observable, Subject, type Subscription, takeUntil } from 'rxjs';
 import type { Logger } from 'pino';
 import { createBackendRegistry } from './backend/backendRegistry.ts';
 import type { BackendPlugin } from './backend/backendPlugin.ts';
@@ -16,6 +16,7 @@ import { type InjectedAnomaly, simulate, Simulator } from './sim/simulator.ts';
 import { recover } from './store/recovery.ts';
 import { SnapshotTracker } from './store/snapshotTracker.ts';
 import { Store } from './store/store.ts';
+import { WriterThread } from './store/writerThread.ts';
 
 export interface App {
   readonly backend: BackendSelection;
@@ -53,13 +54,18 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   storeLog.info({ file: config.store.path, schemaFrom: store.migration.from, schemaTo: store.migration.to }, 'store opened');
   let model: Model;
   let engine: Engine;
-  const tracker = new SnapshotTracker(store.snapshots);
+  let writer: WriterThread;
+  /** Streams whose in-memory state is newer than their stored snapshot. */
+  const dirty = new Set<string>();
   try {
     // A fresh database takes the configured model file as its first live version.
     model = store.checkpoints.ensureLive(loadModel(config.modelPath));
     log.info({ version: model.meta.version, spec: model.spec }, 'model loaded');
     engine = await createEngine(model, config.engine, backend.name, log.child({ component: 'engine' }));
+    const tracker = new SnapshotTracker(store.snapshots);
     recover(engine, store, tracker, storeLog, config.engine.maxBatch);
+    for (const key of tracker.takeDirty()) dirty.add(key);
+    writer = await WriterThread.start(config.store.path, storeLog);
   } catch (err) {
     store.close();
     throw err;
@@ -78,9 +84,6 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   let windowStart = { at: performance.now(), readings: 0 };
 
   const onTick = (tick: Tick): void => {
-    // Crash-only on a failed write: the error stops the pipeline, nothing of the
-    // tick is acknowledged, and a restart rebuilds every state from what was committed.
-    tracker.afterTick(store.writer.write(tick));
     committed$.next(tick);
     stats.record(tick);
     for (const o of tick.outcomes) {
@@ -112,8 +115,22 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     );
   };
 
-  const snapshot = (): void => {
-    const n = tracker.snapshot(engine);
+  /** Posts a write of the tick (the writer starts on it at once) and notes the streams it changed. */
+  const post = (tick: Tick): { tick: Tick; committed: Promise<number> } => {
+    for (const o of tick.outcomes) if (o.kind === 'forecast') dirty.add(o.stream);
+    const committed = writer.write(tick);
+    // The pipeline takes the failure up in order; this only keeps it from counting as unhandled.
+    committed.catch(() => {});
+    return { tick, committed };
+  };
+  const snapshot = async (): Promise<void> => {
+    const states = [];
+    for (const key of dirty) {
+      const state = engine.table.exportState(key);
+      if (state !== undefined) states.push(state);
+    }
+    dirty.clear();
+    const n = await writer.snapshot(states, engine.modelVersion);
     storeLog.debug({ streams: n }, 'stream states saved');
   };
   let snapshotTimer: NodeJS.Timeout | null = null;
@@ -131,7 +148,14 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
       log.info({ streams: config.simulator.streams, tickMs: config.simulator.tickMs, backend: backend.name }, 'service started');
       done = new Promise<void>((resolve) => {
         subscription = (deps.source ?? simulate(sim, config.simulator.tickMs))
-          .pipe(takeUntil(stop$), stepTicks(engine, { maxBatch: config.engine.maxBatch, maxWaitMs: config.engine.maxWaitMs, coverage: config.engine.intervalCoverage }))
+          .pipe(
+            takeUntil(stop$),
+            stepTicks(engine, { maxBatch: config.engine.maxBatch, maxWaitMs: config.engine.maxWaitMs, coverage: config.engine.intervalCoverage }),
+            // Crash-only on a failed write: the error ends the pipeline, nothing of the tick is
+            // acknowledged, and a restart rebuilds every state from what was committed.
+            map(post),
+            concatMap((w) => from(w.committed).pipe(map(() => w.tick))),
+          )
           .subscribe({
             next: onTick,
             error: (err: unknown) => {
@@ -144,12 +168,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
       });
       if (config.statsIntervalS > 0) statsTimer = setInterval(logStats, config.statsIntervalS * 1000);
       snapshotTimer = setInterval(() => {
-        try {
-          snapshot();
-        } catch (err) {
-          // States are rebuilt from committed readings on restart; a failed snapshot loses nothing.
-          storeLog.error({ err }, 'saving stream states failed');
-        }
+        // States are rebuilt from committed readings on restart; a failed snapshot loses nothing.
+        snapshot().catch((err: unknown) => storeLog.error({ err }, 'saving stream states failed'));
       }, config.store.snapshotIntervalS * 1000);
     },
     done: () => done.then(() => failure),
@@ -161,7 +181,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
       if (subscription !== null) logStats();
       committed$.complete();
       try {
-        if (failure === null) snapshot();
+        if (failure === null) await snapshot();
+        await writer.close();
       } finally {
         engine.dispose();
         store.close();

@@ -1,12 +1,11 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { BackendName } from '../config.ts';
 import { KernelError } from '../errors.ts';
 import type { GruWeights } from '../model/gruWeights.ts';
 import type { ModelSpec } from '../model/modelSpec.ts';
 import { TfGruKernel } from '../model/tfGruKernel.ts';
+import { startTsWorker } from '../util/tsWorker.ts';
 import type { RowInputs, RowOutputs, TableView } from './roundBuffers.ts';
 import type { RoundExecutor } from './roundExecutor.ts';
 import { Claim, Ctl, CTL_SLOTS, Op, type RoundMessage, Status } from './roundProtocol.ts';
@@ -38,13 +37,6 @@ interface Handle {
   speed: number;
   sent: { table: TableView; rows: RowInputs; out: RowOutputs } | null;
 }
-
-/** tsx's ESM API (the .mjs beside the resolvable .cjs), so a worker can run the TypeScript sources. */
-const TSX_API = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-const WORKER_URL = new URL('./roundWorker.ts', import.meta.url).href;
-// A worker's entry is loaded before any hook it could register, so a tiny
-// bootstrap registers tsx first, then imports the real worker module.
-const BOOTSTRAP = `import(${JSON.stringify(TSX_API)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL)}); });`;
 
 /**
  * Rounds split across threads, for the single-threaded CPU backends (wasm,
@@ -248,19 +240,7 @@ function smooth(old: number, sample: number): number {
 async function startWorker(spec: ModelSpec, weights: GruWeights, backend: BackendName, log: Logger): Promise<Handle> {
   const control = new SharedArrayBuffer(CTL_SLOTS * 4);
   const { port1, port2 } = new MessageChannel();
-  const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { backend, spec, weights, control, port: port2 }, transferList: [port2] });
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    const onExit = (code: number) => reject(new Error(`worker exited with code ${code} before it was ready`));
-    worker.once('error', onError);
-    worker.once('exit', onExit);
-    worker.once('message', (m) => {
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-      if (m === 'ready') resolve();
-      else reject(new Error(`unexpected first message from worker: ${String(m)}`));
-    });
-  });
+  const worker = await startTsWorker(new URL('./roundWorker.ts', import.meta.url), { backend, spec, weights, control, port: port2 }, [port2]);
   worker.unref();
   const handle: Handle = { worker, ctl: new Int32Array(control), port: port1, seq: 0, version: 0, alive: true, from: 0, to: 0, speed: 1, sent: null };
   // A worker that dies between rounds is not given work again; one that dies in a

@@ -27,20 +27,36 @@ export class SnapshotTracker {
     if (replayed) this.dirty.add(key);
   }
 
+  /** The streams changed since the last snapshot, forgetting them. */
+  takeDirty(): string[] {
+    const keys = [...this.dirty];
+    this.dirty.clear();
+    return keys;
+  }
+
   lastIdOf(key: string): number | undefined {
     return this.lastReadingId.get(key);
   }
 
   /** Saves the state of every stream changed since the last snapshot. Returns how many. */
   snapshot(engine: Engine): number {
-    const items: { state: StreamState; lastReadingId: number }[] = [];
+    const states: StreamState[] = [];
     for (const key of this.dirty) {
       const state = engine.table.exportState(key);
-      const id = this.lastReadingId.get(key);
-      if (state !== undefined && id !== undefined) items.push({ state, lastReadingId: id });
+      if (state !== undefined) states.push(state);
     }
-    this.snapshots.save(items, engine.modelVersion);
     this.dirty.clear();
+    return this.saveStates(states, engine.modelVersion);
+  }
+
+  /** Saves `states`, each with the last stored reading it includes (states of streams with none are skipped). */
+  saveStates(states: readonly StreamState[], modelVersion: number): number {
+    const items: { state: StreamState; lastReadingId: number }[] = [];
+    for (const state of states) {
+      const id = this.lastReadingId.get(state.key);
+      if (id !== undefined) items.push({ state, lastReadingId: id });
+    }
+    this.snapshots.save(items, modelVersion);
     return items.length;
   }
 }

@@ -76,6 +76,16 @@ export class TickWriter {
     }
   }
 
+  /** Commits several ticks' forecasts in one transaction (group commit), or none of them. */
+  writeMany(ticks: readonly (readonly Forecast[])[]): WrittenTick {
+    try {
+      return this.writeAll(ticks.flat());
+    } catch (err) {
+      this.streams.clear();
+      throw toStoreError(err, this.file, 'writing ticks');
+    }
+  }
+
   private readingInsert(n: number): ReturnType<Db['prepare']> {
     let st = this.readingStatements.get(n);
     if (st === undefined) {

@@ -1,0 +1,82 @@
+import type { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { Forecast } from '../engine/reading.ts';
+import type { StreamState } from '../engine/stateTable.ts';
+import { encodeStreamState } from '../engine/streamStateCodec.ts';
+import type { Tick } from '../engine/stepTicks.ts';
+import { StoreError, StoreErrorCode, type StoreErrorCode as Code } from '../errors.ts';
+import { startTsWorker } from '../util/tsWorker.ts';
+import { packTick, type WriterReply, type WriterRequest } from './writerProtocol.ts';
+
+/**
+ * The main thread's handle on the store's writer thread. `write` and
+ * `snapshot` post at once, in order, and resolve when committed, so the engine
+ * goes on stepping while earlier ticks are written, and the event loop never
+ * waits on SQLite. A snapshot sent after some ticks is saved after them, so the
+ * last reading it records is exactly the last one its states include.
+ */
+export class WriterThread {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (n: number) => void; reject: (e: Error) => void }>();
+  private failed: Error | null = null;
+
+  private constructor(private readonly worker: Worker, private readonly file: string, log: Logger) {
+    worker.on('message', (r: WriterReply) => {
+      const p = this.pending.get(r.id);
+      if (p === undefined) return;
+      this.pending.delete(r.id);
+      if (r.ok) p.resolve(r.count);
+      else p.reject(new StoreError(asStoreCode(r.code), r.file, r.message.startsWith(`${r.file}: `) ? r.message.slice(r.file.length + 2) : r.message));
+    });
+    const fail = (err: Error) => {
+      this.failed = err;
+      log.error({ err }, 'store writer thread stopped');
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => {
+      if (this.pending.size > 0) fail(new StoreError(StoreErrorCode.WRITE, file, `writer thread exited (code ${code}) with writes pending`));
+    });
+  }
+
+  /** Starts the writer thread on `file` (already migrated). @throws StoreError when it cannot open the file. */
+  static async start(file: string, log: Logger): Promise<WriterThread> {
+    const worker = await startTsWorker(new URL('./writerWorker.ts', import.meta.url), { file });
+    return new WriterThread(worker, file, log);
+  }
+
+  /** Commits the tick's accepted readings and forecasts; resolves with how many readings once committed. */
+  write(tick: Tick): Promise<number> {
+    const forecasts = tick.outcomes.filter((o): o is Forecast => o.kind === 'forecast');
+    const packed = packTick(forecasts);
+    return this.send({ type: 'tick', id: this.nextId++, tick: packed }, [packed.ts.buffer, packed.value.buffer, packed.mean.buffer, packed.lower.buffer, packed.upper.buffer, packed.targetTs.buffer, packed.modelVersion.buffer]);
+  }
+
+  /** Saves these states after every tick sent before; resolves with how many were saved. */
+  snapshot(states: readonly StreamState[], modelVersion: number): Promise<number> {
+    const blobs = states.map(encodeStreamState);
+    const sizes = Int32Array.from(blobs, (b) => b.length);
+    const all = new Uint8Array(Buffer.concat(blobs));
+    return this.send({ type: 'snapshot', id: this.nextId++, keys: states.map((s) => s.key), states: all, sizes, modelVersion }, [all.buffer, sizes.buffer]);
+  }
+
+  /** Lets queued writes finish, closes the writer's connection and ends the thread. */
+  async close(): Promise<void> {
+    if (this.failed === null) await this.send({ type: 'close', id: this.nextId++ }, []);
+    await this.worker.terminate();
+  }
+
+  private send(req: WriterRequest, transfer: ArrayBuffer[]): Promise<number> {
+    if (this.failed !== null) return Promise.reject(this.failed);
+    return new Promise<number>((resolve, reject) => {
+      this.pending.set(req.id, { resolve, reject });
+      this.worker.postMessage(req, transfer);
+    });
+  }
+}
+
+function asStoreCode(code: string): Code {
+  const codes: readonly string[] = Object.values(StoreErrorCode);
+  return codes.includes(code) ? (code as Code) : StoreErrorCode.WRITE;
+}
