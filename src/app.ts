@@ -8,6 +8,7 @@ import type { Config } from './config.ts';
 import { createEngine } from './engine/buildEngine.ts';
 import type { Engine } from './engine/engine.ts';
 import type { Forecast } from './engine/reading.ts';
+import type { StreamState } from './engine/stateTable.ts';
 import { stepTicks, type Tick } from './engine/stepTicks.ts';
 import { TickStats } from './engine/tickStats.ts';
 import { ModelFormatError } from './errors.ts';
@@ -57,11 +58,26 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   let writer: WriterThread;
   /** Streams whose in-memory state is newer than their stored snapshot. */
   const dirty = new Set<string>();
+  /** States of evicted streams until the writer has saved them. */
+  const evicting = new Map<string, StreamState>();
+  let liveVersion = 0;
+  const loader = (key: string): StreamState | undefined => {
+    const pending = evicting.get(key);
+    if (pending !== undefined) return pending;
+    const stored = store.snapshots.load(key);
+    if (stored === undefined) return undefined;
+    if (stored.modelVersion !== liveVersion) {
+      storeLog.warn({ stream: key, stateVersion: stored.modelVersion, modelVersion: liveVersion }, 'stored state is of another model version; the stream starts afresh');
+      return undefined;
+    }
+    return stored.state;
+  };
   try {
     // A fresh database takes the configured model file as its first live version.
     model = store.checkpoints.ensureLive(loadModel(config.modelPath));
     log.info({ version: model.meta.version, spec: model.spec }, 'model loaded');
-    engine = await createEngine(model, config.engine, backend.name, log.child({ component: 'engine' }));
+    liveVersion = model.meta.version;
+    engine = await createEngine(model, config.engine, backend.name, log.child({ component: 'engine' }), loader);
     const tracker = new SnapshotTracker(store.snapshots);
     recover(engine, store, tracker, storeLog, config.engine.maxBatch);
     for (const key of tracker.takeDirty()) dirty.add(key);
@@ -133,7 +149,50 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     const n = await writer.snapshot(states, engine.modelVersion);
     storeLog.debug({ streams: n }, 'stream states saved');
   };
+  /** Saves and drops the states of streams idle longer than idleEvictS; they come back on their next reading. */
+  const evictIdle = async (): Promise<void> => {
+    const keys = engine.idleStreams(config.store.idleEvictS * 1000);
+    if (keys.length === 0) return;
+    const states: StreamState[] = [];
+    for (const key of keys) {
+      const state = engine.table.remove(key);
+      if (state === undefined) continue;
+      states.push(state);
+      evicting.set(key, state);
+      dirty.delete(key);
+    }
+    try {
+      await writer.snapshot(states, engine.modelVersion);
+    } finally {
+      // A stream that came back meanwhile carries on from this state; drop only what is still ours.
+      for (const s of states) if (evicting.get(s.key) === s) evicting.delete(s.key);
+    }
+    storeLog.info({ streams: states.length, inMemory: engine.table.size }, 'idle streams evicted');
+  };
+  /** One retention pass: batches of old rows deleted on the writer thread, between ticks. */
+  let pruning = false;
+  const prune = async (): Promise<void> => {
+    if (pruning) return;
+    pruning = true;
+    try {
+      for (const [table, days] of Object.entries(config.store.retentionDays) as [keyof typeof config.store.retentionDays, number][]) {
+        if (days <= 0) continue;
+        const before = Date.now() - days * 86_400_000;
+        let total = 0;
+        for (let n = -1; n !== 0 && !stopping; ) {
+          n = await writer.prune(table, before, config.store.pruneBatch);
+          total += n;
+        }
+        if (total > 0) storeLog.info({ table, deleted: total, olderThanDays: days }, 'retention pruned');
+      }
+    } finally {
+      pruning = false;
+    }
+  };
+  let stopping = false;
   let snapshotTimer: NodeJS.Timeout | null = null;
+  let pruneTimer: NodeJS.Timeout | null = null;
+  let evictTimer: NodeJS.Timeout | null = null;
   let failure: unknown = null;
 
   return {
@@ -171,13 +230,22 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
         // States are rebuilt from committed readings on restart; a failed snapshot loses nothing.
         snapshot().catch((err: unknown) => storeLog.error({ err }, 'saving stream states failed'));
       }, config.store.snapshotIntervalS * 1000);
+      pruneTimer = setInterval(() => {
+        prune().catch((err: unknown) => storeLog.error({ err }, 'retention pass failed'));
+      }, config.store.pruneIntervalS * 1000);
+      if (config.store.idleEvictS > 0) {
+        evictTimer = setInterval(() => {
+          evictIdle().catch((err: unknown) => storeLog.error({ err }, 'evicting idle streams failed'));
+        }, Math.min(60, Math.max(1, config.store.idleEvictS / 4)) * 1000);
+      }
     },
     done: () => done.then(() => failure),
     async stop(): Promise<void> {
       stop$.next();
       await done;
       if (statsTimer !== null) clearInterval(statsTimer);
-      if (snapshotTimer !== null) clearInterval(snapshotTimer);
+      stopping = true;
+      for (const t of [snapshotTimer, pruneTimer, evictTimer]) if (t !== null) clearInterval(t);
       if (subscription !== null) logStats();
       committed$.complete();
       try {

@@ -42,6 +42,13 @@ export interface StoreConfig {
   readonly path: string;
   /** Seconds between snapshots of the changed streams' states (also taken at shutdown). */
   readonly snapshotIntervalS: number;
+  /** Days each table keeps its rows (by the reading's time); 0 keeps them forever. */
+  readonly retentionDays: { readonly readings: number; readonly forecasts: number; readonly alerts: number };
+  /** Seconds between retention passes; each deletes in batches of `pruneBatch` rows between ticks. */
+  readonly pruneIntervalS: number;
+  readonly pruneBatch: number;
+  /** Seconds without a reading after which a stream's state leaves memory (saved first); 0 never. */
+  readonly idleEvictS: number;
 }
 
 export interface Config {
@@ -81,6 +88,10 @@ export const DEFAULTS: Config = {
   store: {
     path: 'data/forecaster.db',
     snapshotIntervalS: 30,
+    retentionDays: { readings: 30, forecasts: 7, alerts: 90 },
+    pruneIntervalS: 60,
+    pruneBatch: 5000,
+    idleEvictS: 3600,
   },
 };
 
@@ -136,6 +147,17 @@ function readEnv(env: Env): ConfigOverrides & { engine: Partial<EngineConfig>; s
   const store: Partial<StoreConfig> = {};
   setIfDefined(store, 'path', env.FORECASTER_DB || undefined);
   setIfDefined(store, 'snapshotIntervalS', num('FORECASTER_SNAPSHOT_INTERVAL_S'));
+  setIfDefined(store, 'idleEvictS', num('FORECASTER_IDLE_EVICT_S'));
+  const readingsDays = num('FORECASTER_RETENTION_READINGS_DAYS');
+  const forecastsDays = num('FORECASTER_RETENTION_FORECASTS_DAYS');
+  const alertsDays = num('FORECASTER_RETENTION_ALERTS_DAYS');
+  if (readingsDays !== undefined || forecastsDays !== undefined || alertsDays !== undefined) {
+    setIfDefined(store, 'retentionDays', {
+      readings: readingsDays ?? DEFAULTS.store.retentionDays.readings,
+      forecasts: forecastsDays ?? DEFAULTS.store.retentionDays.forecasts,
+      alerts: alertsDays ?? DEFAULTS.store.retentionDays.alerts,
+    });
+  }
   return {
     backend: env.FORECASTER_BACKEND || undefined,
     modelPath: env.FORECASTER_MODEL || undefined,
@@ -186,6 +208,10 @@ function validate(c: Unchecked): Config {
   integer('simulator.seed', c.simulator.seed, 0, 2 ** 32 - 1);
   if (typeof c.store.path !== 'string' || c.store.path === '') throw new ConfigError('store.path must be a file path');
   integer('store.snapshotIntervalS', c.store.snapshotIntervalS, 1, 86_400);
+  integer('store.pruneIntervalS', c.store.pruneIntervalS, 1, 86_400);
+  integer('store.pruneBatch', c.store.pruneBatch, 1, 1_000_000);
+  integer('store.idleEvictS', c.store.idleEvictS, 0, 365 * 86_400);
+  for (const [table, days] of Object.entries(c.store.retentionDays)) integer(`store.retentionDays.${table}`, days, 0, 36_500);
   const rate = c.simulator.anomalyRate;
   if (!(typeof rate === 'number' && rate >= 0 && rate <= 1)) {
     throw new ConfigError(`simulator.anomalyRate must be in [0, 1]; got ${rate}`);

@@ -9,6 +9,8 @@ import { ParallelRounds } from './parallelRounds.ts';
 import type { RoundExecutor } from './roundExecutor.ts';
 import { StateTable } from './stateTable.ts';
 
+import type { StreamState } from './stateTable.ts';
+
 type EngineSettings = Pick<EngineConfig, 'maxKeyLength' | 'initialCapacity'>;
 
 /**
@@ -31,16 +33,22 @@ export function computeThreads(backend: BackendName, configured: number): number
  * split across `engine.computeThreads` threads.
  * @throws KernelError when a compute thread cannot start.
  */
-export async function createEngine(model: Model, config: EngineSettings & Pick<EngineConfig, 'computeThreads'>, backend: BackendName, log: Logger): Promise<Engine> {
+export async function createEngine(
+  model: Model,
+  config: EngineSettings & Pick<EngineConfig, 'computeThreads'>,
+  backend: BackendName,
+  log: Logger,
+  loader?: (key: string) => StreamState | undefined,
+): Promise<Engine> {
   const threads = computeThreads(backend, config.computeThreads);
   const executor: RoundExecutor =
     threads > 1
       ? await ParallelRounds.create(model.spec, model.weights, { backend, threads, log })
       : new LocalRounds(new TfGruKernel(model.spec, model.weights));
-  return assemble(executor, model, config);
+  return assemble(executor, model, config, loader);
 }
 
-function assemble(executor: RoundExecutor, model: Model, config: EngineSettings): Engine {
+function assemble(executor: RoundExecutor, model: Model, config: EngineSettings, loader?: (key: string) => StreamState | undefined): Engine {
   const table = new StateTable(model.spec.hidden, config.initialCapacity);
-  return new Engine(executor, table, { maxKeyLength: config.maxKeyLength, modelVersion: model.meta.version });
+  return new Engine(executor, table, { maxKeyLength: config.maxKeyLength, modelVersion: model.meta.version, loader });
 }

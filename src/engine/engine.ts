@@ -3,7 +3,7 @@ import type { GruWeights } from '../model/gruWeights.ts';
 import { FEATURE_COUNT } from './features.ts';
 import { allocRowInputs, allocRowOutputs, type RowInputs, type RowOutputs } from './roundBuffers.ts';
 import type { RoundExecutor } from './roundExecutor.ts';
-import type { StateTable } from './stateTable.ts';
+import type { StateTable, StreamState } from './stateTable.ts';
 import { Stat, STAT_COUNT } from './streamStats.ts';
 import { checkReadingShape } from './validateReading.ts';
 
@@ -38,6 +38,8 @@ export interface TickOutput {
 export interface EngineOptions {
   readonly maxKeyLength: number;
   readonly modelVersion: number;
+  /** Brings back the state of a stream not in memory (evicted earlier), or says it is new. */
+  readonly loader?: (key: string) => StreamState | undefined;
 }
 
 /**
@@ -58,6 +60,9 @@ export class Engine {
   private slotStamp = new Int32Array(0);
   private slotRounds = new Int32Array(0);
   private slotLastTs = new Float64Array(0);
+  /** Wall-clock ms at which each slot last took a reading, for idle eviction. */
+  private slotSeenAt = new Float64Array(0);
+  private readonly loader: ((key: string) => StreamState | undefined) | undefined;
   // Per reading of the tick.
   private readingRound = new Int32Array(0);
   private readingSlot = new Int32Array(0);
@@ -81,6 +86,7 @@ export class Engine {
     this.horizons = executor.spec.horizons;
     this.maxKeyLength = options.maxKeyLength;
     this.modelVersion = options.modelVersion;
+    this.loader = options.loader;
     this.out = { ...allocRowOutputs(0, this.horizons.length), count: 0, readingIndex: new Int32Array(0), rejected: [], rounds: 0 };
   }
 
@@ -88,6 +94,21 @@ export class Engine {
   setModel(weights: GruWeights, version: number): void {
     this.executor.setWeights(weights);
     this.modelVersion = version;
+  }
+
+  /**
+   * Streams that took no reading for `idleMs` of wall-clock time (streams loaded
+   * or recovered but not stepped since count from when they were loaded).
+   */
+  idleStreams(idleMs: number, now = Date.now()): string[] {
+    if (this.table.generation !== this.tableGeneration) this.reserveSlots();
+    const idle: string[] = [];
+    for (const key of this.table.streamKeys()) {
+      const slot = this.table.slotOf(key);
+      if (this.slotSeenAt[slot] === 0) this.slotSeenAt[slot] = now;
+      else if (now - this.slotSeenAt[slot] >= idleMs) idle.push(key);
+    }
+    return idle;
   }
 
   /** Frees the model's tensors and stops any compute threads. */
@@ -116,6 +137,7 @@ export class Engine {
       this.slotStamp.fill(0);
     }
     const tick = ++this.tickId;
+    const now = Date.now();
     const out = this.out;
     out.rejected = [];
     let accepted = 0;
@@ -132,6 +154,14 @@ export class Engine {
       // checkReadingShape has established these types.
       const { stream, ts } = r as { stream: string; ts: number };
       let slot = table.slotOf(stream);
+      if (slot < 0 && this.loader !== undefined) {
+        const state = this.loader(stream);
+        if (state !== undefined) {
+          slot = table.importState(state);
+          if (table.generation !== this.tableGeneration) this.reserveSlots();
+          this.slotStamp[slot] = 0;
+        }
+      }
       if (slot >= 0) {
         const last = this.slotStamp[slot] === tick ? this.slotLastTs[slot] : table.stats[slot * STAT_COUNT + Stat.LAST_TS];
         if (ts <= last) {
@@ -150,6 +180,7 @@ export class Engine {
       }
       const round = this.slotRounds[slot]++;
       this.slotLastTs[slot] = ts;
+      this.slotSeenAt[slot] = now;
       this.readingRound[i] = round;
       this.readingSlot[i] = slot;
       this.readingRow[i] = accepted++;
@@ -204,9 +235,12 @@ export class Engine {
       rounds.set(this.slotRounds);
       const last = new Float64Array(cap);
       last.set(this.slotLastTs);
+      const seen = new Float64Array(cap);
+      seen.set(this.slotSeenAt);
       this.slotStamp = stamp;
       this.slotRounds = rounds;
       this.slotLastTs = last;
+      this.slotSeenAt = seen;
     }
     this.tableGeneration = this.table.generation;
   }

@@ -40,6 +40,14 @@ export class StateSnapshots {
     }
   }
 
+  /** The stored state of one stream, or undefined. @throws StreamStateError for a blob of an unknown layout. */
+  load(key: string): StoredState | undefined {
+    const row = this.db
+      .prepare('SELECT st.state AS state, st.last_reading_id AS rid, st.model_version AS mv FROM stream_states st JOIN streams s ON s.id = st.stream_id WHERE s.key = ?')
+      .get(key) as { state: Buffer; rid: number; mv: number } | undefined;
+    return row === undefined ? undefined : { state: decodeStreamState(key, row.state), lastReadingId: row.rid, modelVersion: row.mv };
+  }
+
   /** Every stored state. @throws StreamStateError for a blob of an unknown layout. */
   loadAll(): StoredState[] {
     const rows = this.db

@@ -18,6 +18,7 @@ export interface PackedTick {
 export type WriterRequest =
   | { readonly type: 'tick'; readonly id: number; readonly tick: PackedTick }
   | { readonly type: 'snapshot'; readonly id: number; readonly keys: string[]; readonly states: Uint8Array<ArrayBuffer>; readonly sizes: Int32Array<ArrayBuffer>; readonly modelVersion: number }
+  | { readonly type: 'prune'; readonly id: number; readonly table: 'readings' | 'forecasts' | 'alerts'; readonly before: number; readonly batch: number }
   | { readonly type: 'close'; readonly id: number };
 
 export type WriterReply =

@@ -61,6 +61,11 @@ export class WriterThread {
     return this.send({ type: 'snapshot', id: this.nextId++, keys: states.map((s) => s.key), states: all, sizes, modelVersion }, [all.buffer, sizes.buffer]);
   }
 
+  /** Deletes one batch of `table`'s rows older than `before`, between ticks; resolves with how many. */
+  prune(table: 'readings' | 'forecasts' | 'alerts', before: number, batch: number): Promise<number> {
+    return this.send({ type: 'prune', id: this.nextId++, table, before, batch }, []);
+  }
+
   /** Lets queued writes finish, closes the writer's connection and ends the thread. */
   async close(): Promise<void> {
     if (this.failed === null) await this.send({ type: 'close', id: this.nextId++ }, []);

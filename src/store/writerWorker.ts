@@ -9,7 +9,9 @@ import { ForecasterError, StoreError } from '../errors.ts';
 import type { StreamState } from '../engine/stateTable.ts';
 import { decodeStreamState } from '../engine/streamStateCodec.ts';
 import type { Forecast } from '../engine/reading.ts';
+import { pruneBatch } from './retention.ts';
 import { SnapshotTracker } from './snapshotTracker.ts';
+import { toStoreError } from './storeErrors.ts';
 import { Store } from './store.ts';
 import { unpackTick, type WriterReply, type WriterRequest } from './writerProtocol.ts';
 
@@ -72,6 +74,12 @@ function handle(first: WriterRequest): boolean {
         reply({ id: req.id, ok: true, count: tracker.saveStates(states, req.modelVersion) });
       } catch (err) {
         reply(failure(req.id, err));
+      }
+    } else if (req.type === 'prune') {
+      try {
+        reply({ id: req.id, ok: true, count: pruneBatch(store.db, req.table, req.before, req.batch) });
+      } catch (err) {
+        reply(failure(req.id, toStoreError(err, file, `pruning ${req.table}`)));
       }
     } else {
       store.close();
