@@ -1,11 +1,16 @@
 -- Streams, readings, forecasts, alerts, model checkpoints, per-stream states, training runs.
 -- Times are epoch milliseconds (INTEGER); an applied migration is never edited.
 
+-- norm_*: the stream's normaliser (online mean, variance, readings taken) as of its
+-- last state snapshot; the full engine state is in stream_states.
 CREATE TABLE streams (
   id          INTEGER PRIMARY KEY,
   key         TEXT    NOT NULL UNIQUE,
   first_seen  INTEGER NOT NULL,
-  last_seen   INTEGER NOT NULL
+  last_seen   INTEGER NOT NULL,
+  norm_mean   REAL,
+  norm_var    REAL,
+  norm_count  INTEGER
 );
 
 -- Every accepted reading, in acceptance order: id is the replay order after a crash.

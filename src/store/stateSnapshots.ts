@@ -1,5 +1,6 @@
 import type { StreamState } from '../engine/stateTable.ts';
 import { decodeStreamState, encodeStreamState } from '../engine/streamStateCodec.ts';
+import { Stat } from '../engine/streamStats.ts';
 import type { Db } from './openDatabase.ts';
 import { toStoreError } from './storeErrors.ts';
 import type { StreamIds } from './streamIds.ts';
@@ -13,6 +14,7 @@ export interface StoredState {
 /** Per-stream engine states, each recording the last reading it includes. */
 export class StateSnapshots {
   private readonly upsert;
+  private readonly normaliser;
   private readonly saveAll: (items: readonly { state: StreamState; lastReadingId: number }[], modelVersion: number) => void;
 
   constructor(private readonly db: Db, private readonly file: string, private readonly streams: StreamIds) {
@@ -21,12 +23,14 @@ export class StateSnapshots {
        ON CONFLICT(stream_id) DO UPDATE SET model_version = excluded.model_version, state = excluded.state,
          last_reading_id = excluded.last_reading_id, saved_at = excluded.saved_at`,
     );
+    this.normaliser = db.prepare('UPDATE streams SET norm_mean = ?, norm_var = ?, norm_count = ? WHERE id = ?');
     this.saveAll = db.transaction((items: readonly { state: StreamState; lastReadingId: number }[], modelVersion: number) => {
       const now = Date.now();
       for (const { state, lastReadingId } of items) {
         const sid = this.streams.find(state.key);
         if (sid === undefined) continue;
         this.upsert.run(sid, modelVersion, encodeStreamState(state), lastReadingId, now);
+        this.normaliser.run(state.stats[Stat.MEAN], state.stats[Stat.VAR], state.stats[Stat.COUNT], sid);
       }
     });
   }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/store/openDatabase.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/forecaster.js', import.meta.url));
 
@@ -58,11 +59,31 @@ describe('forecaster run', () => {
     expect(stats.tables.forecasts.rows).toBe(stats.tables.readings.rows * 3);
     expect(stats.tables.model_checkpoints.rows).toBe(1);
     expect(stats.tables.stream_states.rows).toBe(60);
+    const conn = openDatabase(db, { readonly: true });
+    // Each stream's normaliser is kept beside its key as of the last snapshot.
+    expect(conn.prepare('SELECT count(*) AS n FROM streams WHERE norm_count >= 1 AND norm_var >= 0').get()).toEqual({ n: 60 });
+    conn.close();
     const again = await runCli(['run', '--db', db, '--duration', '2', '--streams', '60', '--tick-ms', '20']);
     expect(again.code).toBe(0);
     const recovered = again.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((r) => r.msg === 'recovered');
     expect(recovered.streams).toBe(60);
     expect(recovered.fromSnapshots).toBe(60);
+  });
+
+  it('creates and migrates a database with the migrate command', async () => {
+    const file = join(dir, 'migrated', 'new.db');
+    const first = await runCli(['migrate', '--db', file]);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toEqual({ file, from: 0, to: 1, applied: [1] });
+    const second = await runCli(['migrate', '--db', file]);
+    expect(JSON.parse(second.stdout).applied).toEqual([]);
+  });
+
+  it('refuses a file that is not a database, naming it, with the store error code', async () => {
+    const { code, stderr } = await runCli(['db', 'stats', '--db', BIN]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('FC_ERR_STORE_CORRUPT');
+    expect(stderr).toContain(BIN);
   });
 
   it('exits with a usage code and message for an unknown command', async () => {
