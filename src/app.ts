@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { concatMap, from, map, type Observable, Subject, type Subscription, takeUntil } from 'rxjs';
+import { concatMap, from, map, merge, type Observable, Subject, type Subscription, takeUntil } from 'rxjs';
 import type { Logger } from 'pino';
 import { createBackendRegistry } from './backend/backendRegistry.ts';
 import type { BackendPlugin } from './backend/backendPlugin.ts';
@@ -18,6 +18,7 @@ import { recover } from './store/recovery.ts';
 import { SnapshotTracker } from './store/snapshotTracker.ts';
 import { Store } from './store/store.ts';
 import { WriterThread } from './store/writerThread.ts';
+import type { Metrics } from './serve/metrics.ts';
 
 export interface App {
   readonly backend: BackendSelection;
@@ -33,13 +34,21 @@ export interface App {
   stop(): Promise<void>;
   /** Resolves when the pipeline ends (its source completed or it failed), with the failure or null. */
   done(): Promise<unknown>;
+  /** True while the pipeline runs: recovered, started, not failed or stopped. */
+  ready(): boolean;
 }
 
 export interface AppDeps {
   readonly log: Logger;
   readonly backends?: readonly BackendPlugin[];
-  /** Where readings come from; the built-in simulator when absent. */
+  /** Where readings come from; the built-in simulator when absent (and `simulate` is not false). */
   readonly source?: Observable<unknown>;
+  /** Run the built-in simulator when no `source` is given (default true). */
+  readonly simulate?: boolean;
+  /** More readings, merged in (the HTTP ingest). */
+  readonly extraSource?: Observable<unknown>;
+  /** Prometheus metrics to keep up to date. */
+  readonly metrics?: Metrics;
 }
 
 /**
@@ -99,7 +108,20 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   let sample: Forecast | null = null;
   let windowStart = { at: performance.now(), readings: 0 };
 
+  const metrics = deps.metrics;
+  let running = false;
   const onTick = (tick: Tick): void => {
+    if (metrics !== undefined) {
+      metrics.tickSize.observe(tick.readings.length);
+      metrics.tickLatency.observe(tick.stepMs / 1000);
+      metrics.streams.set(engine.table.size);
+      let ok = 0;
+      for (const o of tick.outcomes) {
+        if (o.kind === 'forecast') ok++;
+        else metrics.readingsRejected.inc({ code: o.code });
+      }
+      metrics.readingsIngested.inc({ source: 'all' }, ok);
+    }
     committed$.next(tick);
     stats.record(tick);
     for (const o of tick.outcomes) {
@@ -132,12 +154,16 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   };
 
   /** Posts a write of the tick (the writer starts on it at once) and notes the streams it changed. */
-  const post = (tick: Tick): { tick: Tick; committed: Promise<number> } => {
+  const post = (tick: Tick): { tick: Tick; committed: Promise<number>; postedAt: number } => {
     for (const o of tick.outcomes) if (o.kind === 'forecast') dirty.add(o.stream);
     const committed = writer.write(tick);
     // The pipeline takes the failure up in order; this only keeps it from counting as unhandled.
     committed.catch(() => {});
-    return { tick, committed };
+    return { tick, committed, postedAt: performance.now() };
+  };
+  const afterCommit = (w: { tick: Tick; postedAt: number }): Tick => {
+    metrics?.storeLatency.observe((performance.now() - w.postedAt) / 1000);
+    return w.tick;
   };
   const snapshot = async (): Promise<void> => {
     const states = [];
@@ -206,23 +232,30 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
       if (subscription !== null) return;
       log.info({ streams: config.simulator.streams, tickMs: config.simulator.tickMs, backend: backend.name }, 'service started');
       done = new Promise<void>((resolve) => {
-        subscription = (deps.source ?? simulate(sim, config.simulator.tickMs))
+        const main = deps.source ?? (deps.simulate === false ? null : simulate(sim, config.simulator.tickMs));
+        const sources = [main, deps.extraSource].filter((x): x is Observable<unknown> => x !== null && x !== undefined);
+        running = true;
+        subscription = merge(...sources)
           .pipe(
             takeUntil(stop$),
             stepTicks(engine, { maxBatch: config.engine.maxBatch, maxWaitMs: config.engine.maxWaitMs, coverage: config.engine.intervalCoverage }),
             // Crash-only on a failed write: the error ends the pipeline, nothing of the tick is
             // acknowledged, and a restart rebuilds every state from what was committed.
             map(post),
-            concatMap((w) => from(w.committed).pipe(map(() => w.tick))),
+            concatMap((w) => from(w.committed).pipe(map(() => afterCommit(w)))),
           )
           .subscribe({
             next: onTick,
             error: (err: unknown) => {
+              running = false;
               failure = err;
               log.error({ err }, 'pipeline failed');
               resolve();
             },
-            complete: () => resolve(),
+            complete: () => {
+              running = false;
+              resolve();
+            },
           });
       });
       if (config.statsIntervalS > 0) statsTimer = setInterval(logStats, config.statsIntervalS * 1000);
@@ -240,7 +273,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
       }
     },
     done: () => done.then(() => failure),
+    ready: () => running,
     async stop(): Promise<void> {
+      running = false;
       stop$.next();
       await done;
       if (statsTimer !== null) clearInterval(statsTimer);

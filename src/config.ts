@@ -51,6 +51,23 @@ export interface StoreConfig {
   readonly idleEvictS: number;
 }
 
+export type Scope = 'ingest' | 'feed' | 'admin';
+export const SCOPES: readonly Scope[] = ['ingest', 'feed', 'admin'];
+
+export interface ServerConfig {
+  readonly host: string;
+  /** 0 picks a free port (tests). */
+  readonly port: number;
+  /** Largest request body accepted, bytes. */
+  readonly maxBodyBytes: number;
+  /** Most readings in one request. */
+  readonly maxBatch: number;
+  /** Readings accepted but not yet committed, across all requests; beyond it requests get 429. */
+  readonly maxInFlight: number;
+  /** Bearer tokens and their scopes. None: open (allowed only on a loopback host, for the local demo). */
+  readonly tokens: readonly { readonly token: string; readonly scopes: readonly Scope[] }[];
+}
+
 export interface Config {
   readonly backend: BackendChoice;
   readonly modelPath: string;
@@ -60,6 +77,7 @@ export interface Config {
   readonly engine: EngineConfig;
   readonly simulator: SimulatorConfig;
   readonly store: StoreConfig;
+  readonly server: ServerConfig;
 }
 
 /** The model shipped with the package, trained by `forecaster train-default`. */
@@ -93,6 +111,14 @@ export const DEFAULTS: Config = {
     pruneBatch: 5000,
     idleEvictS: 3600,
   },
+  server: {
+    host: '127.0.0.1',
+    port: 8080,
+    maxBodyBytes: 1 << 20,
+    maxBatch: 10_000,
+    maxInFlight: 200_000,
+    tokens: [],
+  },
 };
 
 /** Partial overrides, as the CLI or a test gives them. */
@@ -104,6 +130,7 @@ export interface ConfigOverrides {
   engine?: Partial<EngineConfig>;
   simulator?: Partial<SimulatorConfig>;
   store?: Partial<StoreConfig>;
+  server?: Partial<ServerConfig>;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -123,11 +150,12 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.e
     engine: { ...DEFAULTS.engine, ...fromEnv.engine, ...overrides.engine },
     simulator: { ...DEFAULTS.simulator, ...fromEnv.simulator, ...overrides.simulator },
     store: { ...DEFAULTS.store, ...fromEnv.store, ...overrides.store },
+    server: { ...DEFAULTS.server, ...fromEnv.server, ...overrides.server },
   };
   return deepFreeze(validate(merged));
 }
 
-function readEnv(env: Env): ConfigOverrides & { engine: Partial<EngineConfig>; simulator: Partial<SimulatorConfig>; store: Partial<StoreConfig> } {
+function readEnv(env: Env): ConfigOverrides & { engine: Partial<EngineConfig>; simulator: Partial<SimulatorConfig>; store: Partial<StoreConfig>; server: Partial<ServerConfig> } {
   const num = (name: string): number | undefined => {
     const raw = env[name];
     if (raw === undefined || raw === '') return undefined;
@@ -148,6 +176,10 @@ function readEnv(env: Env): ConfigOverrides & { engine: Partial<EngineConfig>; s
   setIfDefined(store, 'path', env.FORECASTER_DB || undefined);
   setIfDefined(store, 'snapshotIntervalS', num('FORECASTER_SNAPSHOT_INTERVAL_S'));
   setIfDefined(store, 'idleEvictS', num('FORECASTER_IDLE_EVICT_S'));
+  const server: Partial<ServerConfig> = {};
+  setIfDefined(server, 'host', env.FORECASTER_HOST || undefined);
+  setIfDefined(server, 'port', num('FORECASTER_PORT'));
+  if (env.FORECASTER_TOKENS) setIfDefined(server, 'tokens', parseTokens(env.FORECASTER_TOKENS));
   const readingsDays = num('FORECASTER_RETENTION_READINGS_DAYS');
   const forecastsDays = num('FORECASTER_RETENTION_FORECASTS_DAYS');
   const alertsDays = num('FORECASTER_RETENTION_ALERTS_DAYS');
@@ -166,7 +198,25 @@ function readEnv(env: Env): ConfigOverrides & { engine: Partial<EngineConfig>; s
     engine,
     simulator,
     store,
+    server,
   };
+}
+
+/**
+ * Tokens as `TOKEN:scope,scope;TOKEN:scope` (FORECASTER_TOKENS).
+ * @throws ConfigError naming a malformed entry or an unknown scope.
+ */
+export function parseTokens(spec: string): { token: string; scopes: Scope[] }[] {
+  return spec
+    .split(';')
+    .filter((e) => e.trim() !== '')
+    .map((entry) => {
+      const at = entry.lastIndexOf(':');
+      if (at <= 0) throw new ConfigError(`token entry "${entry.slice(0, 8)}…" must be TOKEN:scope[,scope]`);
+      const scopes = entry.slice(at + 1).split(',').map((x) => x.trim());
+      for (const sc of scopes) if (!(SCOPES as readonly string[]).includes(sc)) throw new ConfigError(`unknown token scope "${sc}"; scopes are ${SCOPES.join(', ')}`);
+      return { token: entry.slice(0, at).trim(), scopes: scopes as Scope[] };
+    });
 }
 
 function setIfDefined<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
@@ -181,6 +231,7 @@ interface Unchecked {
   engine: EngineConfig;
   simulator: SimulatorConfig;
   store: StoreConfig;
+  server: ServerConfig;
 }
 
 function validate(c: Unchecked): Config {
@@ -212,6 +263,14 @@ function validate(c: Unchecked): Config {
   integer('store.pruneBatch', c.store.pruneBatch, 1, 1_000_000);
   integer('store.idleEvictS', c.store.idleEvictS, 0, 365 * 86_400);
   for (const [table, days] of Object.entries(c.store.retentionDays)) integer(`store.retentionDays.${table}`, days, 0, 36_500);
+  integer('server.port', c.server.port, 0, 65_535);
+  integer('server.maxBodyBytes', c.server.maxBodyBytes, 1024, 1 << 30);
+  integer('server.maxBatch', c.server.maxBatch, 1, 1_000_000);
+  integer('server.maxInFlight', c.server.maxInFlight, 1, 100_000_000);
+  if (c.server.tokens.some((t) => t.token.length < 16)) throw new ConfigError('every token must be at least 16 characters');
+  if (c.server.tokens.length === 0 && !isLoopback(c.server.host)) {
+    throw new ConfigError(`server.host ${c.server.host} is not a loopback address: set FORECASTER_TOKENS before serving beyond this machine`);
+  }
   const rate = c.simulator.anomalyRate;
   if (!(typeof rate === 'number' && rate >= 0 && rate <= 1)) {
     throw new ConfigError(`simulator.anomalyRate must be in [0, 1]; got ${rate}`);
@@ -223,6 +282,10 @@ function integer(name: string, v: number, min: number, max: number): void {
   if (!Number.isInteger(v) || v < min || v > max) {
     throw new ConfigError(`${name} must be an integer in [${min}, ${max}]; got ${v}`);
   }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 function isBackendName(s: string): s is BackendName {

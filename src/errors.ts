@@ -108,6 +108,22 @@ export const StoreErrorCode = {
 } as const;
 export type StoreErrorCode = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
 
+/** Codes of requests the HTTP API refuses as a whole. */
+export const HttpErrorCode = {
+  AUTH_MISSING: 'FC_ERR_AUTH_MISSING',
+  AUTH_INVALID: 'FC_ERR_AUTH_INVALID',
+  AUTH_SCOPE: 'FC_ERR_AUTH_SCOPE',
+  BODY_TOO_LARGE: 'FC_ERR_BODY_TOO_LARGE',
+  BATCH_TOO_LARGE: 'FC_ERR_BATCH_TOO_LARGE',
+  JSON_INVALID: 'FC_ERR_JSON_INVALID',
+  OVERLOADED: 'FC_ERR_OVERLOADED',
+  UNAVAILABLE: 'FC_ERR_UNAVAILABLE',
+  NOT_FOUND: 'FC_ERR_NOT_FOUND',
+  METHOD: 'FC_ERR_METHOD_NOT_ALLOWED',
+  CONTENT_TYPE: 'FC_ERR_CONTENT_TYPE',
+} as const;
+export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
+
 /** A CLI invocation that cannot be understood. */
 export class UsageError extends ForecasterError {
   constructor(message: string) {

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { buildApp, loadModel } from '../app.ts';
+import { type App, buildApp, loadModel } from '../app.ts';
+import { startService } from '../serve/service.ts';
 import { createBackendRegistry } from '../backend/backendRegistry.ts';
 import { selectBackend } from '../backend/selectBackend.ts';
 import { type ConfigOverrides, DEFAULT_MODEL_PATH, loadConfig } from '../config.ts';
@@ -26,6 +27,8 @@ options (run, info):
   --backend NAME        auto | tensorflow-gpu | tensorflow | wasm | cpu   (FORECASTER_BACKEND)
   --model FILE          model file for a fresh database (FORECASTER_MODEL; default: the shipped model)
   --db FILE             SQLite file (FORECASTER_DB; default data/forecaster.db)
+  --port N              HTTP port (FORECASTER_PORT; default 8080; 0 picks a free one)
+  --host HOST           HTTP host (FORECASTER_HOST; default 127.0.0.1; others need FORECASTER_TOKENS)
   --streams N           simulated streams (FORECASTER_SIM_STREAMS; default 300)
   --tick-ms N           wall ms between simulator rounds (FORECASTER_SIM_TICK_MS; default 100)
   --max-batch N         most readings per tick (FORECASTER_MAX_BATCH; default 4096)
@@ -49,6 +52,8 @@ async function main(argv: readonly string[]): Promise<number> {
       backend: { type: 'string' },
       model: { type: 'string' },
       db: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
       streams: { type: 'string' },
       'tick-ms': { type: 'string' },
       'max-batch': { type: 'string' },
@@ -77,6 +82,7 @@ async function main(argv: readonly string[]): Promise<number> {
     engine: defined({ maxBatch: num('max-batch', values['max-batch']), maxWaitMs: num('max-wait-ms', values['max-wait-ms']) }),
     simulator: defined({ streams: num('streams', values.streams), tickMs: num('tick-ms', values['tick-ms']) }),
     store: defined({ path: values.db, snapshotIntervalS: num('snapshot-interval', values['snapshot-interval']) }),
+    server: defined({ port: num('port', values.port), host: values.host }),
   };
   const config = loadConfig(overrides);
   if (values.ingest !== undefined && values.ingest !== 'stdin') throw new UsageError(`--ingest takes only "stdin" for now; got ${JSON.stringify(values.ingest)}`);
@@ -93,10 +99,20 @@ async function main(argv: readonly string[]): Promise<number> {
         source = src;
         acks = new AckWriter(process.stdout, (reading) => src.seqOf(reading));
       }
-      const app = await buildApp(config, { log, source: source?.readings() });
-      const ackSink = acks;
-      if (ackSink !== null) app.committed$.subscribe((tick) => ackSink.committed(tick));
-      app.start();
+      let app: App;
+      let stopAll: () => Promise<void>;
+      if (source !== null) {
+        const stdinApp = await buildApp(config, { log, source: source.readings() });
+        const ackSink = acks;
+        if (ackSink !== null) stdinApp.committed$.subscribe((tick) => ackSink.committed(tick));
+        stdinApp.start();
+        app = stdinApp;
+        stopAll = () => stdinApp.stop();
+      } else {
+        const service = await startService(config, log);
+        app = service.app;
+        stopAll = () => service.stop();
+      }
       const duration = num('duration', values.duration);
       const failure = await new Promise<unknown>((resolve) => {
         const finish = () => resolve(null);
@@ -106,7 +122,7 @@ async function main(argv: readonly string[]): Promise<number> {
         // The pipeline ends on its own when its source does (stdin closed) or fails.
         void app.done().then((err) => resolve(err));
       });
-      await app.stop();
+      await stopAll();
       if (failure instanceof ForecasterError) throw failure;
       return failure === null ? 0 : 1;
     }

@@ -27,7 +27,7 @@ describe('forecaster run', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('runs the simulator through the engine on the shipped model and logs throughput and forecasts', async () => {
-    const { code, stdout, stderr } = await runCli(['run', '--db', db, '--duration', '4', '--streams', '60', '--tick-ms', '20', '--stats-interval', '1']);
+    const { code, stdout, stderr } = await runCli(['run', '--port', '0', '--db', db, '--duration', '4', '--streams', '60', '--tick-ms', '20', '--stats-interval', '1']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const records = stdout.trim().split('\n').map((l) => JSON.parse(l));
@@ -63,7 +63,7 @@ describe('forecaster run', () => {
     // Each stream's normaliser is kept beside its key as of the last snapshot.
     expect(conn.prepare('SELECT count(*) AS n FROM streams WHERE norm_count >= 1 AND norm_var >= 0').get()).toEqual({ n: 60 });
     conn.close();
-    const again = await runCli(['run', '--db', db, '--duration', '2', '--streams', '60', '--tick-ms', '20']);
+    const again = await runCli(['run', '--port', '0', '--db', db, '--duration', '2', '--streams', '60', '--tick-ms', '20']);
     expect(again.code).toBe(0);
     const recovered = again.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((r) => r.msg === 'recovered');
     expect(recovered.streams).toBe(60);
@@ -93,7 +93,7 @@ describe('forecaster run', () => {
   });
 
   it('exits with the model error, naming the file, when the model cannot be read', async () => {
-    const { code, stderr } = await runCli(['run', '--db', join(dir, 'fresh.db'), '--duration', '1', '--model', '/nonexistent/model.fcm', '--log-level', 'silent']);
+    const { code, stderr } = await runCli(['run', '--port', '0', '--db', join(dir, 'fresh.db'), '--duration', '1', '--model', '/nonexistent/model.fcm', '--log-level', 'silent']);
     expect(code).toBe(1);
     expect(stderr).toContain('FC_ERR_MODEL_FORMAT');
     expect(stderr).toContain('/nonexistent/model.fcm');
