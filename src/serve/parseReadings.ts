@@ -47,13 +47,29 @@ export function parseReadings(body: string, contentType: string, maxBatch: numbe
   } catch (err) {
     return { status: 400, code: HttpErrorCode.JSON_INVALID, message: `the body is not JSON: ${err instanceof Error ? err.message : String(err)}` };
   }
+  return batchFromValue(parsed, maxBatch);
+}
+
+/** A parsed JSON value as a batch: a reading object, or an array of them. */
+export function batchFromValue(parsed: unknown, maxBatch: number): ParsedBatch | Refusal {
+  const items: object[] = [];
+  const indexes: number[] = [];
+  const early: ItemRejection[] = [];
+  const take = (v: unknown, index: number): void => {
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+      items.push(v);
+      indexes.push(index);
+    } else {
+      early.push({ index, code: RejectCode.KEY_NOT_STRING, message: `item ${index} is not a reading object with stream, ts and value` });
+    }
+  };
   if (Array.isArray(parsed)) {
     if (parsed.length > maxBatch) return tooMany(parsed.length, maxBatch);
     parsed.forEach(take);
   } else if (typeof parsed === 'object' && parsed !== null) {
     take(parsed, 0);
   } else {
-    return { status: 400, code: HttpErrorCode.JSON_INVALID, message: 'the body must be a reading object or an array of them' };
+    return { status: 400, code: HttpErrorCode.JSON_INVALID, message: 'expected a reading object or an array of them' };
   }
   return { items, indexes, early };
 }

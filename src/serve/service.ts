@@ -1,15 +1,19 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { Gauge } from 'prom-client';
 import { Subject } from 'rxjs';
 import { type App, buildApp } from '../app.ts';
 import type { Config } from '../config.ts';
+import { FeedHub } from './feedHub.ts';
 import { buildHttpServer } from './httpServer.ts';
+import { attachWebSockets } from './wsServer.ts';
 import { IngestTracker } from './ingestTracker.ts';
 import { createMetrics } from './metrics.ts';
 
 export interface Service {
   readonly app: App;
+  readonly hub: FeedHub;
   readonly server: Server;
   /** Where the HTTP API listens, e.g. http://127.0.0.1:8080. */
   readonly url: string;
@@ -34,6 +38,11 @@ export async function startService(config: Config, log: Logger, options: Service
   const app = await buildApp(config, { log, metrics, extraSource: ingest, simulate: options.simulate ?? true });
   app.committed$.subscribe((tick) => tracker.committed(tick));
   const server = buildHttpServer({ app, ingest, tracker, metrics, config: config.server, log: log.child({ component: 'http' }) });
+  const hub = new FeedHub({ softBufferBytes: 1 << 20, maxBacklog: 50_000, maxPatterns: 1000, maxPatternLength: config.engine.maxKeyLength });
+  app.committed$.subscribe((tick) => hub.publish(tick));
+  new Gauge({ name: 'forecaster_feed_clients', help: 'WebSocket feed subscribers connected', registers: [metrics.registry], collect() { this.set(hub.size); } });
+  new Gauge({ name: 'forecaster_feed_dropped_messages', help: 'Feed messages replaced by newer ones of the same stream while their client was behind', registers: [metrics.registry], collect() { this.set(hub.dropped); } });
+  const closeSockets = attachWebSockets(server, { app, ingest, tracker, hub, config: config.server, log: log.child({ component: 'ws' }) });
   app.start();
   void app.done().then((err) => tracker.failAll(err instanceof Error ? err : new Error('the pipeline stopped')));
   try {
@@ -51,9 +60,12 @@ export async function startService(config: Config, log: Logger, options: Service
   log.info({ url, auth: config.server.tokens.length > 0 ? 'tokens' : 'open (loopback only)' }, 'HTTP API listening');
   return {
     app,
+    hub,
     server,
     url,
     async stop(): Promise<void> {
+      closeSockets();
+      hub.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

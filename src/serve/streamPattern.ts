@@ -1,0 +1,38 @@
+/**
+ * Which streams a subscriber asked for: exact keys, and glob patterns where
+ * `*` matches any run of characters (slashes included) and `?` one character.
+ */
+export class StreamPatterns {
+  private readonly exact = new Set<string>();
+  private readonly globs = new Map<string, RegExp>();
+
+  add(pattern: string): void {
+    if (!/[*?]/.test(pattern)) this.exact.add(pattern);
+    else this.globs.set(pattern, globToRegExp(pattern));
+  }
+
+  remove(pattern: string): void {
+    this.exact.delete(pattern);
+    this.globs.delete(pattern);
+  }
+
+  get size(): number {
+    return this.exact.size + this.globs.size;
+  }
+
+  matches(key: string): boolean {
+    if (this.exact.has(key)) return true;
+    for (const re of this.globs.values()) if (re.test(key)) return true;
+    return false;
+  }
+}
+
+export function globToRegExp(glob: string): RegExp {
+  let src = '';
+  for (const ch of glob) {
+    if (ch === '*') src += '.*';
+    else if (ch === '?') src += '.';
+    else src += ch.replace(/[.+^${}()|[\]\\/-]/g, '\\$&');
+  }
+  return new RegExp(`^${src}$`, 's');
+}
