@@ -22,6 +22,7 @@ export const RejectCode = {
   TS_OUT_OF_ORDER: 'FC_ERR_TS_OUT_OF_ORDER',
   TS_DUPLICATE: 'FC_ERR_TS_DUPLICATE',
   JSON_INVALID: 'FC_ERR_JSON_INVALID',
+  TAGS_INVALID: 'FC_ERR_TAGS_INVALID',
 } as const;
 export type RejectCode = (typeof RejectCode)[keyof typeof RejectCode];
 

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { Observable } from 'rxjs';
 import { RejectCode } from '../errors.ts';
+import { normaliseReading } from './normaliseReading.ts';
 
 /** A line that never reached the engine: not JSON, or not an object. */
 export interface LineRejection {
@@ -41,6 +42,11 @@ export class NdjsonSource {
         }
         if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
           this.onReject({ seq, code: RejectCode.KEY_NOT_STRING, message: `line ${seq} is not a reading object with stream, ts and value` });
+          return;
+        }
+        const problem = normaliseReading(parsed as Record<string, unknown>);
+        if (problem !== null) {
+          this.onReject({ seq, code: problem.code, message: problem.message });
           return;
         }
         this.seqs.set(parsed, seq);

@@ -1,5 +1,6 @@
 import { HttpErrorCode, RejectCode } from '../errors.ts';
 import type { ItemRejection } from './ingestTracker.ts';
+import { normaliseReading } from '../ingest/normaliseReading.ts';
 import type { Refusal } from './auth.ts';
 
 export interface ParsedBatch {
@@ -20,6 +21,11 @@ export function parseReadings(body: string, contentType: string, maxBatch: numbe
   const early: ItemRejection[] = [];
   const take = (v: unknown, index: number): void => {
     if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+      const problem = normaliseReading(v as Record<string, unknown>);
+      if (problem !== null) {
+        early.push({ index, code: problem.code, message: problem.message });
+        return;
+      }
       items.push(v);
       indexes.push(index);
     } else {
@@ -57,6 +63,11 @@ export function batchFromValue(parsed: unknown, maxBatch: number): ParsedBatch |
   const early: ItemRejection[] = [];
   const take = (v: unknown, index: number): void => {
     if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+      const problem = normaliseReading(v as Record<string, unknown>);
+      if (problem !== null) {
+        early.push({ index, code: problem.code, message: problem.message });
+        return;
+      }
       items.push(v);
       indexes.push(index);
     } else {
