@@ -122,6 +122,8 @@ export const HttpErrorCode = {
   NOT_FOUND: 'FC_ERR_NOT_FOUND',
   METHOD: 'FC_ERR_METHOD_NOT_ALLOWED',
   CONTENT_TYPE: 'FC_ERR_CONTENT_TYPE',
+  QUERY_INVALID: 'FC_ERR_QUERY_INVALID',
+  STREAM_NOT_FOUND: 'FC_ERR_STREAM_NOT_FOUND',
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 

@@ -8,6 +8,7 @@ import { authorize, type Refusal } from './auth.ts';
 import type { IngestTracker } from './ingestTracker.ts';
 import type { Metrics } from './metrics.ts';
 import { parseReadings } from './parseReadings.ts';
+import { StoreQueries } from '../store/queries.ts';
 
 export interface ServerDeps {
   readonly app: App;
@@ -68,12 +69,66 @@ export function buildHttpServer(deps: ServerDeps): Server {
         }
       },
     },
+    '/api/v1/streams': {
+      method: 'GET',
+      scope: 'feed',
+      handle: (req, res) => {
+        const q = query(req);
+        const limit = intParam(q, 'limit', 100, 1, 10_000);
+        const offset = intParam(q, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+        if (typeof limit !== 'number') return refuse(res, limit);
+        if (typeof offset !== 'number') return refuse(res, offset);
+        const rows = queries.streams(q.get('search'), limit, offset);
+        send(res, 200, { streams: rows.map((r) => ({ ...r, inMemory: app.engine.table.slotOf(r.key) >= 0 })) });
+      },
+    },
+    '/api/v1/alerts': {
+      method: 'GET',
+      scope: 'feed',
+      handle: (req, res) => {
+        const q = query(req);
+        const limit = intParam(q, 'limit', 100, 1, 10_000);
+        if (typeof limit !== 'number') return refuse(res, limit);
+        send(res, 200, { alerts: queries.alerts(q.get('open') === 'true', limit) });
+      },
+    },
+    '/api/v1/model': {
+      method: 'GET',
+      scope: 'feed',
+      handle: (_req, res) =>
+        send(res, 200, {
+          live: { version: app.engine.modelVersion, spec: app.model.spec, meta: app.model.meta },
+          backend: app.backend.name,
+          threads: app.engine.executor.threads,
+          checkpoints: app.store.checkpoints.list(),
+        }),
+    },
+  };
+  const queries = new StoreQueries(app.store.db);
+  const streamRoute: Handler = (req, res) => {
+    const m = /^\/api\/v1\/streams\/([^/]+)\/(readings|forecasts)$/.exec((req.url ?? '/').split('?')[0]);
+    if (m === null) return refuse(res, { status: 404, code: HttpErrorCode.NOT_FOUND, message: 'no such route' });
+    const key = decodeURIComponent(m[1]);
+    const q = query(req);
+    const range = timeRange(q);
+    if ('status' in range) return refuse(res, range);
+    let rows: unknown[] | undefined;
+    if (m[2] === 'readings') rows = queries.readings(key, range);
+    else {
+      const horizon = q.has('horizon') ? intParam(q, 'horizon', 1, 1, 100_000) : null;
+      if (horizon !== null && typeof horizon !== 'number') return refuse(res, horizon);
+      rows = queries.forecasts(key, range, horizon);
+    }
+    if (rows === undefined) return refuse(res, { status: 404, code: HttpErrorCode.STREAM_NOT_FOUND, message: `no stream ${JSON.stringify(key.slice(0, 200))}` });
+    send(res, 200, { stream: key, [m[2]]: rows });
   };
 
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    const route = routes[path];
-    res.on('finish', () => metrics.httpRequests.inc({ route: route === undefined ? 'unknown' : path, status: String(res.statusCode) }));
+    const route = routes[path] ?? (path.startsWith('/api/v1/streams/') ? { method: 'GET', scope: 'feed' as Scope, handle: streamRoute } : undefined);
+    // Label by route, never by stream key: keys would make the series unbounded.
+    const label = routes[path] !== undefined ? path : route !== undefined ? '/api/v1/streams/:key' : 'unknown';
+    res.on('finish', () => metrics.httpRequests.inc({ route: label, status: String(res.statusCode) }));
     const run = async (): Promise<void> => {
       if (route === undefined) return refuse(res, { status: 404, code: HttpErrorCode.NOT_FOUND, message: `no route ${path.slice(0, 200)}` });
       if (req.method !== route.method) {
@@ -122,6 +177,35 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | Refusal
     });
     req.on('error', reject);
   });
+}
+
+function query(req: IncomingMessage): URLSearchParams {
+  return new URL(req.url ?? '/', 'http://localhost').searchParams;
+}
+
+function intParam(q: URLSearchParams, name: string, fallback: number, min: number, max: number): number | Refusal {
+  const raw = q.get(name);
+  if (raw === null) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) return { status: 400, code: HttpErrorCode.QUERY_INVALID, message: `${name} must be an integer in [${min}, ${max}]` };
+  return n;
+}
+
+/** `from` and `to` as epoch ms or ISO 8601 (default: everything), and `limit`. */
+function timeRange(q: URLSearchParams): { from: number; to: number; limit: number } | Refusal {
+  const time = (name: string, fallback: number): number | Refusal => {
+    const raw = q.get(name);
+    if (raw === null) return fallback;
+    const n = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+    return Number.isFinite(n) ? n : { status: 400, code: HttpErrorCode.QUERY_INVALID, message: `${name} must be epoch ms or an ISO 8601 time` };
+  };
+  const from = time('from', 0);
+  const to = time('to', Number.MAX_SAFE_INTEGER);
+  const limit = intParam(q, 'limit', 1000, 1, 10_000);
+  if (typeof from !== 'number') return from;
+  if (typeof to !== 'number') return to;
+  if (typeof limit !== 'number') return limit;
+  return { from, to, limit };
 }
 
 function tooLarge(limit: number): Refusal {

@@ -8,6 +8,7 @@ import { tempDir } from '../support/tempDir.ts';
 const tmp = tempDir('forecaster-http');
 const INGEST = 'ingest-token-0123456789';
 const ADMIN = 'admin-token-0123456789ab';
+const FEED = 'feed-token-0123456789abcd';
 let service: Service;
 
 const T0 = Date.UTC(2026, 3, 1);
@@ -28,7 +29,7 @@ describe('HTTP API', () => {
         store: { path: tmp.path('http.db') },
         statsIntervalS: 0,
         engine: { maxWaitMs: 2 },
-        server: { port: 0, maxBodyBytes: 64 * 1024, maxBatch: 500, tokens: [{ token: INGEST, scopes: ['ingest'] }, { token: ADMIN, scopes: ['admin'] }] },
+        server: { port: 0, maxBodyBytes: 64 * 1024, maxBatch: 500, tokens: [{ token: INGEST, scopes: ['ingest'] }, { token: ADMIN, scopes: ['admin'] }, { token: FEED, scopes: ['feed'] }] },
       },
       {},
     );
@@ -105,6 +106,23 @@ describe('HTTP API', () => {
     const m = await fetch(`${service.url}/api/v1/readings`, { headers: { authorization: `Bearer ${INGEST}` } });
     expect(m.status).toBe(405);
     expect((await json(m)).code).toBe('FC_ERR_METHOD_NOT_ALLOWED');
+  });
+
+  it('lists streams, by glob, and serves their readings and forecasts by time range', async () => {
+    const get = (path: string) => fetch(`${service.url}${path}`, { headers: { authorization: `Bearer ${FEED}` } });
+    await post(JSON.stringify(Array.from({ length: 5 }, (_, i) => ({ stream: 'site/north/t1', ts: T0 + i * 60_000, value: 10 + i }))));
+    const streams = (await (await get('/api/v1/streams?search=site/*')).json()) as { streams: { key: string; inMemory: boolean }[] };
+    expect(streams.streams).toEqual([expect.objectContaining({ key: 'site/north/t1', inMemory: true })]);
+    const key = encodeURIComponent('site/north/t1');
+    const readings = (await (await get(`/api/v1/streams/${key}/readings?from=${T0 + 60_000}&to=${new Date(T0 + 180_000).toISOString()}`)).json()) as { readings: { ts: number; value: number }[] };
+    expect(readings.readings).toEqual([{ ts: T0 + 60_000, value: 11 }, { ts: T0 + 120_000, value: 12 }, { ts: T0 + 180_000, value: 13 }]);
+    const forecasts = (await (await get(`/api/v1/streams/${key}/forecasts?horizon=6`)).json()) as { forecasts: { madeAt: number; horizon: number; mean: number; lower: number; upper: number }[] };
+    expect(forecasts.forecasts.map((f) => [f.madeAt, f.horizon])).toEqual(Array.from({ length: 5 }, (_, i) => [T0 + i * 60_000, 6]));
+    expect((await get('/api/v1/streams/nope/readings')).status).toBe(404);
+    expect((await json(await get(`/api/v1/streams/${key}/readings?limit=0`))).code).toBe('FC_ERR_QUERY_INVALID');
+    const model = (await (await get('/api/v1/model')).json()) as { live: { version: number }; checkpoints: { version: number; status: string }[] };
+    expect(model.live.version).toBe(1);
+    expect(model.checkpoints).toEqual([expect.objectContaining({ version: 1, status: 'live' })]);
   });
 
   it('exports Prometheus metrics to the admin scope', async () => {
