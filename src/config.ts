@@ -68,6 +68,15 @@ export interface ServerConfig {
   readonly tokens: readonly { readonly token: string; readonly scopes: readonly Scope[] }[];
 }
 
+export interface MqttConfig {
+  /** Broker URL; empty turns MQTT ingest off. */
+  readonly url: string;
+  readonly topics: readonly string[];
+  readonly stripPrefix: string;
+  readonly rejectTopic: string;
+  readonly clientId: string;
+}
+
 export interface Config {
   readonly backend: BackendChoice;
   readonly modelPath: string;
@@ -78,6 +87,7 @@ export interface Config {
   readonly simulator: SimulatorConfig;
   readonly store: StoreConfig;
   readonly server: ServerConfig;
+  readonly mqtt: MqttConfig;
 }
 
 /** The model shipped with the package, trained by `forecaster train-default`. */
@@ -119,6 +129,13 @@ export const DEFAULTS: Config = {
     maxInFlight: 200_000,
     tokens: [],
   },
+  mqtt: {
+    url: '',
+    topics: ['sensors/#'],
+    stripPrefix: 'sensors/',
+    rejectTopic: 'forecaster/rejections',
+    clientId: 'forecaster',
+  },
 };
 
 /** Partial overrides, as the CLI or a test gives them. */
@@ -131,6 +148,7 @@ export interface ConfigOverrides {
   simulator?: Partial<SimulatorConfig>;
   store?: Partial<StoreConfig>;
   server?: Partial<ServerConfig>;
+  mqtt?: Partial<MqttConfig>;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -151,11 +169,12 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.e
     simulator: { ...DEFAULTS.simulator, ...fromEnv.simulator, ...overrides.simulator },
     store: { ...DEFAULTS.store, ...fromEnv.store, ...overrides.store },
     server: { ...DEFAULTS.server, ...fromEnv.server, ...overrides.server },
+    mqtt: { ...DEFAULTS.mqtt, ...fromEnv.mqtt, ...overrides.mqtt },
   };
   return deepFreeze(validate(merged));
 }
 
-function readEnv(env: Env): ConfigOverrides & { engine: Partial<EngineConfig>; simulator: Partial<SimulatorConfig>; store: Partial<StoreConfig>; server: Partial<ServerConfig> } {
+function readEnv(env: Env): ConfigOverrides & { engine: Partial<EngineConfig>; simulator: Partial<SimulatorConfig>; store: Partial<StoreConfig>; server: Partial<ServerConfig>; mqtt: Partial<MqttConfig> } {
   const num = (name: string): number | undefined => {
     const raw = env[name];
     if (raw === undefined || raw === '') return undefined;
@@ -180,6 +199,10 @@ function readEnv(env: Env): ConfigOverrides & { engine: Partial<EngineConfig>; s
   setIfDefined(server, 'host', env.FORECASTER_HOST || undefined);
   setIfDefined(server, 'port', num('FORECASTER_PORT'));
   if (env.FORECASTER_TOKENS) setIfDefined(server, 'tokens', parseTokens(env.FORECASTER_TOKENS));
+  const mqttConf: Partial<MqttConfig> = {};
+  setIfDefined(mqttConf, 'url', env.FORECASTER_MQTT_URL || undefined);
+  if (env.FORECASTER_MQTT_TOPICS) setIfDefined(mqttConf, 'topics', env.FORECASTER_MQTT_TOPICS.split(',').map((t) => t.trim()).filter((t) => t !== ''));
+  if (env.FORECASTER_MQTT_STRIP_PREFIX !== undefined) setIfDefined(mqttConf, 'stripPrefix', env.FORECASTER_MQTT_STRIP_PREFIX);
   const readingsDays = num('FORECASTER_RETENTION_READINGS_DAYS');
   const forecastsDays = num('FORECASTER_RETENTION_FORECASTS_DAYS');
   const alertsDays = num('FORECASTER_RETENTION_ALERTS_DAYS');
@@ -199,6 +222,7 @@ function readEnv(env: Env): ConfigOverrides & { engine: Partial<EngineConfig>; s
     simulator,
     store,
     server,
+    mqtt: mqttConf,
   };
 }
 
@@ -232,6 +256,7 @@ interface Unchecked {
   simulator: SimulatorConfig;
   store: StoreConfig;
   server: ServerConfig;
+  mqtt: MqttConfig;
 }
 
 function validate(c: Unchecked): Config {
@@ -271,6 +296,8 @@ function validate(c: Unchecked): Config {
   if (c.server.tokens.length === 0 && !isLoopback(c.server.host)) {
     throw new ConfigError(`server.host ${c.server.host} is not a loopback address: set FORECASTER_TOKENS before serving beyond this machine`);
   }
+  if (c.mqtt.url !== '' && !/^mqtts?:\/\/|^wss?:\/\//.test(c.mqtt.url)) throw new ConfigError(`mqtt.url must be mqtt://, mqtts://, ws:// or wss://; got ${c.mqtt.url}`);
+  if (c.mqtt.url !== '' && c.mqtt.topics.length === 0) throw new ConfigError('mqtt.topics must name at least one topic filter');
   const rate = c.simulator.anomalyRate;
   if (!(typeof rate === 'number' && rate >= 0 && rate <= 1)) {
     throw new ConfigError(`simulator.anomalyRate must be in [0, 1]; got ${rate}`);

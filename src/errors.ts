@@ -23,6 +23,7 @@ export const RejectCode = {
   TS_DUPLICATE: 'FC_ERR_TS_DUPLICATE',
   JSON_INVALID: 'FC_ERR_JSON_INVALID',
   TAGS_INVALID: 'FC_ERR_TAGS_INVALID',
+  PAYLOAD_TOO_LARGE: 'FC_ERR_PAYLOAD_TOO_LARGE',
 } as const;
 export type RejectCode = (typeof RejectCode)[keyof typeof RejectCode];
 
