@@ -36,6 +36,8 @@ export interface App {
   done(): Promise<unknown>;
   /** True while the pipeline runs: recovered, started, not failed or stopped. */
   ready(): boolean;
+  /** Ticks sent to the writer thread and not yet committed. */
+  pendingWrites(): number;
 }
 
 export interface AppDeps {
@@ -154,7 +156,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   };
 
   /** Posts a write of the tick (the writer starts on it at once) and notes the streams it changed. */
+  let pending = 0;
   const post = (tick: Tick): { tick: Tick; committed: Promise<number>; postedAt: number } => {
+    pending++;
     for (const o of tick.outcomes) if (o.kind === 'forecast') dirty.add(o.stream);
     const committed = writer.write(tick);
     // The pipeline takes the failure up in order; this only keeps it from counting as unhandled.
@@ -162,6 +166,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     return { tick, committed, postedAt: performance.now() };
   };
   const afterCommit = (w: { tick: Tick; postedAt: number }): Tick => {
+    pending--;
     metrics?.storeLatency.observe((performance.now() - w.postedAt) / 1000);
     return w.tick;
   };
@@ -274,6 +279,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     },
     done: () => done.then(() => failure),
     ready: () => running,
+    pendingWrites: () => pending,
     async stop(): Promise<void> {
       running = false;
       stop$.next();

@@ -128,6 +128,13 @@ export const HttpErrorCode = {
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 
+/** An input file (a CSV to replay) that cannot be read as one. */
+export class InputFileError extends ForecasterError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FC_ERR_INPUT_FILE', message, options);
+  }
+}
+
 /** A CLI invocation that cannot be understood. */
 export class UsageError extends ForecasterError {
   constructor(message: string) {

@@ -9,6 +9,8 @@ import { ForecasterError, UsageError } from '../errors.ts';
 import { TRAIN_DEFAULT_OPTIONS, trainDefaultModel } from '../jobs/trainDefault.ts';
 import { AckWriter } from '../ingest/ackWriter.ts';
 import { NdjsonSource } from '../ingest/ndjsonSource.ts';
+import { readCsv, replay } from '../ingest/csvReplay.ts';
+import { progressBar } from './progressBar.ts';
 import { createLogger } from '../log.ts';
 import { dbStats } from '../store/dbStats.ts';
 import { Store } from '../store/store.ts';
@@ -17,6 +19,9 @@ const USAGE = `usage: forecaster <command> [options]
 
 commands:
   run             run the service on embedded defaults (simulated streams, SQLite file)
+  replay FILE.csv replay a CSV (NAB timestamp,value or multi-column like ETT) through the
+                  engine into the store, with a progress bar; --speed N paces it at N× the
+                  file's clock (default: as fast as possible); --prefix P names the streams
   migrate         create or upgrade the SQLite file's schema, then exit
   db stats        print the SQLite file's size and row counts
   train-default   train the model shipped with the package on synthetic series
@@ -61,6 +66,8 @@ async function main(argv: readonly string[]): Promise<number> {
       'stats-interval': { type: 'string' },
       duration: { type: 'string' },
       ingest: { type: 'string' },
+      speed: { type: 'string' },
+      prefix: { type: 'string' },
       'snapshot-interval': { type: 'string' },
       'log-level': { type: 'string' },
       out: { type: 'string' },
@@ -124,6 +131,22 @@ async function main(argv: readonly string[]): Promise<number> {
       });
       await stopAll();
       if (failure instanceof ForecasterError) throw failure;
+      return failure === null ? 0 : 1;
+    }
+    case 'replay': {
+      const file = positionals[1];
+      if (file === undefined) throw new UsageError('replay needs a CSV file: forecaster replay FILE.csv');
+      const table = readCsv(file, values.prefix);
+      const bar = progressBar(`replay ${file}`);
+      let app: App | null = null;
+      const source = replay(table, { speed: num('speed', values.speed) ?? 0, onProgress: bar, backlog: () => app?.pendingWrites() ?? 0 });
+      app = await buildApp(config, { log, source });
+      app.start();
+      const failure = await app.done();
+      await app.stop();
+      process.stderr.write('\n');
+      if (failure instanceof ForecasterError) throw failure;
+      process.stdout.write(`${JSON.stringify({ replay: file, streams: table.streams.length, rows: table.ts.length, readings: app.stats.readings, forecasts: app.stats.forecasts })}\n`);
       return failure === null ? 0 : 1;
     }
     case 'migrate': {
