@@ -15,8 +15,10 @@ export const FEED_CLOSE_TOO_SLOW = 4008;
 
 class FeedClient {
   readonly patterns = new StreamPatterns();
-  /** While the client is behind: the latest message of each stream, in first-arrival order. */
+  /** While the client is behind: the latest forecast of each stream, in first-arrival order. */
   readonly backlog = new Map<string, string>();
+  /** Forecasts of the tick being published, sent as one frame at its end. */
+  batch: string[] = [];
   alive = true;
   dropped = 0;
 
@@ -24,7 +26,7 @@ class FeedClient {
 
   offer(stream: string, text: string): void {
     if (this.backlog.size === 0 && this.ws.bufferedAmount < this.limits.softBufferBytes) {
-      this.ws.send(text);
+      this.batch.push(text);
       return;
     }
     if (this.backlog.has(stream)) this.dropped++;
@@ -35,13 +37,27 @@ class FeedClient {
     }
   }
 
+  /** Sends what the tick gathered as one frame: a syscall per tick, not per forecast. */
+  endTick(): void {
+    if (this.batch.length === 0) return;
+    this.ws.send(frame(this.batch));
+    this.batch = [];
+  }
+
   flush(): void {
-    for (const [stream, text] of this.backlog) {
-      if (this.ws.bufferedAmount >= this.limits.softBufferBytes) return;
-      this.ws.send(text);
+    if (this.ws.bufferedAmount >= this.limits.softBufferBytes) return;
+    const texts = [...this.backlog.values()].slice(0, 1000);
+    let i = 0;
+    for (const stream of this.backlog.keys()) {
+      if (i++ >= texts.length) break;
       this.backlog.delete(stream);
     }
+    this.ws.send(frame(texts));
   }
+}
+
+function frame(texts: readonly string[]): string {
+  return `{"type":"forecasts","forecasts":[${texts.join(',')}]}`;
 }
 
 /**
@@ -85,7 +101,10 @@ export class FeedHub {
     ws.on('message', (data, isBinary) => this.control(client, data.toString(), isBinary));
   }
 
-  /** Sends the tick's forecasts to every client subscribed to their streams. */
+  /**
+   * Sends the tick's forecasts to every client subscribed to their streams, as
+   * one `{"type":"forecasts","forecasts":[…]}` frame per client and tick.
+   */
   publish(tick: Tick): void {
     if (this.clients.size === 0) return;
     for (const o of tick.outcomes) {
@@ -93,10 +112,11 @@ export class FeedHub {
       let text: string | null = null;
       for (const c of this.clients) {
         if (!c.patterns.matches(o.stream)) continue;
-        text ??= JSON.stringify({ type: 'forecast', stream: o.stream, ts: o.ts, value: o.value, modelVersion: o.modelVersion, points: o.points });
+        text ??= JSON.stringify({ stream: o.stream, ts: o.ts, value: o.value, modelVersion: o.modelVersion, points: o.points });
         c.offer(o.stream, text);
       }
     }
+    for (const c of this.clients) c.endTick();
   }
 
   close(): void {

@@ -85,17 +85,19 @@ describe('WebSocket ingest and feed', () => {
     const sub = next(feed);
     feed.send(JSON.stringify({ type: 'subscribe', streams: ['plant/*/temp'] }));
     expect((await sub)[0]).toMatchObject({ type: 'subscribed' });
-    const pushed = next(feed, 2);
+    const pushed = next(feed, 1);
     const ws = await connect('/ingest', INGEST);
     ws.send(JSON.stringify([
       { stream: 'plant/1/temp', ts: T0, value: 20 },
       { stream: 'plant/1/pressure', ts: T0, value: 1000 },
       { stream: 'plant/2/temp', ts: T0, value: 21 },
     ]));
-    const msgs = await pushed;
+    // One frame per tick, holding that tick's forecasts of the subscribed streams.
+    const [frame] = await pushed;
+    expect(frame.type).toBe('forecasts');
+    const msgs = frame.forecasts as { stream: string; modelVersion: number; points: { horizon: number; mean: number; lower: number; upper: number }[] }[];
     expect(msgs.map((m) => m.stream).sort()).toEqual(['plant/1/temp', 'plant/2/temp']);
-    const m = msgs[0] as { type: string; modelVersion: number; points: { horizon: number; mean: number; lower: number; upper: number }[] };
-    expect(m.type).toBe('forecast');
+    const m = msgs[0];
     expect(m.modelVersion).toBe(1);
     expect(m.points[0].lower).toBeLessThanOrEqual(m.points[0].mean);
     expect(m.points[0].upper).toBeGreaterThanOrEqual(m.points[0].mean);
