@@ -3,79 +3,46 @@ import type { Tick } from '../engine/stepTicks.ts';
 import { StreamPatterns } from './streamPattern.ts';
 
 export interface FeedLimits {
-  /** Above this many bytes buffered for a client, new messages wait in its backlog. */
+  /** Above this many bytes unsent to a client, it is behind: it gets nothing until it drains. */
   readonly softBufferBytes: number;
-  /** A client whose backlog (latest message per stream) exceeds this many streams is closed. */
-  readonly maxBacklog: number;
+  /** A client behind for longer than this is closed (4008, FC_ERR_FEED_TOO_SLOW). */
+  readonly maxBehindMs: number;
   readonly maxPatterns: number;
   readonly maxPatternLength: number;
 }
 
 export const FEED_CLOSE_TOO_SLOW = 4008;
+const CATCH_UP_FRAME = 1000;
 
 class FeedClient {
   readonly patterns = new StreamPatterns();
-  /** While the client is behind: the latest forecast of each stream, in first-arrival order. */
-  readonly backlog = new Map<string, string>();
-  /** Forecasts of the tick being published, sent as one frame at its end. */
-  batch: string[] = [];
   alive = true;
-  dropped = 0;
+  /** While behind: when it fell behind, and the last forecast sequence number it was sent. */
+  behindSince = 0;
+  cursor = 0;
 
-  constructor(readonly ws: WebSocket, private readonly limits: FeedLimits) {}
-
-  offer(stream: string, text: string): void {
-    if (this.backlog.size === 0 && this.ws.bufferedAmount < this.limits.softBufferBytes) {
-      this.batch.push(text);
-      return;
-    }
-    if (this.backlog.has(stream)) this.dropped++;
-    this.backlog.set(stream, text);
-    if (this.backlog.size > this.limits.maxBacklog) {
-      this.ws.close(FEED_CLOSE_TOO_SLOW, 'FC_ERR_FEED_TOO_SLOW');
-      this.backlog.clear();
-    }
-  }
-
-  /** Sends what the tick gathered as one frame: a syscall per tick, not per forecast. */
-  endTick(): void {
-    if (this.batch.length === 0) return;
-    this.ws.send(frame(this.batch));
-    this.batch = [];
-  }
-
-  flush(): void {
-    if (this.ws.bufferedAmount >= this.limits.softBufferBytes) return;
-    const texts = [...this.backlog.values()].slice(0, 1000);
-    let i = 0;
-    for (const stream of this.backlog.keys()) {
-      if (i++ >= texts.length) break;
-      this.backlog.delete(stream);
-    }
-    this.ws.send(frame(texts));
-  }
-}
-
-function frame(texts: readonly string[]): string {
-  return `{"type":"forecasts","forecasts":[${texts.join(',')}]}`;
+  constructor(readonly ws: WebSocket) {}
 }
 
 /**
- * Live forecasts to WebSocket subscribers. Each client subscribes by stream key
- * or glob; a client that falls behind keeps only the latest message per stream
- * and is closed past a limit, so a slow client never slows ingest or the others.
+ * Live forecasts to WebSocket subscribers, by stream key or glob. Each tick
+ * goes out as one frame per client, built once per distinct subscription.
+ * A client that stops draining (more than `softBufferBytes` unsent) is skipped
+ * at no cost until it drains; then it catches up with the latest forecast of
+ * each of its streams (older ones are dropped), from a cache shared by all
+ * clients. Behind for longer than `maxBehindMs`, it is closed. So a slow client
+ * never slows ingest or the others, and its memory cost is bounded.
  */
 export class FeedHub {
   private readonly clients = new Set<FeedClient>();
+  /** The latest forecast of every stream, with its sequence number, for catch-ups. */
+  private readonly latest = new Map<string, { text: string; seq: number }>();
+  private seq = 0;
+  private skipped = 0;
   private readonly timers: NodeJS.Timeout[];
 
-  constructor(private readonly limits: FeedLimits, heartbeatMs = 30_000, flushMs = 25) {
-    this.timers = [
-      setInterval(() => this.heartbeat(), heartbeatMs),
-      setInterval(() => {
-        for (const c of this.clients) if (c.backlog.size > 0) c.flush();
-      }, flushMs),
-    ];
+  constructor(private readonly limits: FeedLimits, heartbeatMs = 30_000, catchUpMs = 50) {
+    this.timers = [setInterval(() => this.heartbeat(), heartbeatMs), setInterval(() => this.catchUp(), catchUpMs)];
     for (const t of this.timers) t.unref();
   }
 
@@ -83,15 +50,13 @@ export class FeedHub {
     return this.clients.size;
   }
 
-  /** Messages dropped because a newer one of the same stream replaced them in a backlog. */
+  /** Forecasts not sent to a client that was behind, because a newer one of their stream replaced them (an upper bound). */
   get dropped(): number {
-    let n = 0;
-    for (const c of this.clients) n += c.dropped;
-    return n;
+    return this.skipped;
   }
 
   add(ws: WebSocket): void {
-    const client = new FeedClient(ws, this.limits);
+    const client = new FeedClient(ws);
     this.clients.add(client);
     ws.on('pong', () => {
       client.alive = true;
@@ -101,28 +66,68 @@ export class FeedHub {
     ws.on('message', (data, isBinary) => this.control(client, data.toString(), isBinary));
   }
 
-  /**
-   * Sends the tick's forecasts to every client subscribed to their streams, as
-   * one `{"type":"forecasts","forecasts":[…]}` frame per client and tick.
-   */
+  /** Sends the tick's forecasts: one `{"type":"forecasts","forecasts":[…]}` frame per client. */
   publish(tick: Tick): void {
     if (this.clients.size === 0) return;
+    const texts: { stream: string; text: string }[] = [];
     for (const o of tick.outcomes) {
       if (o.kind !== 'forecast') continue;
-      let text: string | null = null;
-      for (const c of this.clients) {
-        if (!c.patterns.matches(o.stream)) continue;
-        text ??= JSON.stringify({ stream: o.stream, ts: o.ts, value: o.value, modelVersion: o.modelVersion, points: o.points });
-        c.offer(o.stream, text);
-      }
+      const text = JSON.stringify({ stream: o.stream, ts: o.ts, value: o.value, modelVersion: o.modelVersion, points: o.points });
+      texts.push({ stream: o.stream, text });
+      this.latest.set(o.stream, { text, seq: ++this.seq });
     }
-    for (const c of this.clients) c.endTick();
+    if (texts.length === 0) return;
+    const frames = new Map<string, string | null>();
+    const now = Date.now();
+    for (const c of this.clients) {
+      if (c.behindSince > 0) continue;
+      if (c.ws.bufferedAmount >= this.limits.softBufferBytes) {
+        c.behindSince = now;
+        c.cursor = this.seq - texts.length;
+        continue;
+      }
+      const sig = c.patterns.signature();
+      let frame = frames.get(sig);
+      if (frame === undefined) {
+        const mine = texts.filter((t) => c.patterns.matches(t.stream)).map((t) => t.text);
+        frame = mine.length === 0 ? null : frameOf(mine);
+        frames.set(sig, frame);
+      }
+      if (frame !== null) c.ws.send(frame);
+    }
   }
 
   close(): void {
     for (const t of this.timers) clearInterval(t);
     for (const c of this.clients) c.ws.close(1001, 'server stopping');
     this.clients.clear();
+  }
+
+  private catchUp(): void {
+    const now = Date.now();
+    for (const c of this.clients) {
+      if (c.behindSince === 0) continue;
+      if (c.ws.bufferedAmount >= this.limits.softBufferBytes / 2) {
+        if (now - c.behindSince > this.limits.maxBehindMs) {
+          c.ws.close(FEED_CLOSE_TOO_SLOW, 'FC_ERR_FEED_TOO_SLOW');
+          this.clients.delete(c);
+        }
+        continue;
+      }
+      let batch: string[] = [];
+      for (const [stream, f] of this.latest) {
+        if (f.seq <= c.cursor || !c.patterns.matches(stream)) continue;
+        batch.push(f.text);
+        if (batch.length === CATCH_UP_FRAME) {
+          c.ws.send(frameOf(batch));
+          batch = [];
+        }
+      }
+      if (batch.length > 0) c.ws.send(frameOf(batch));
+      this.skipped += Math.max(0, this.seq - c.cursor - this.latest.size);
+      c.cursor = this.seq;
+      c.behindSince = 0;
+    }
   }
 
   private control(client: FeedClient, raw: string, isBinary: boolean): void {
@@ -164,4 +169,8 @@ export class FeedHub {
       c.ws.ping();
     }
   }
+}
+
+function frameOf(texts: readonly string[]): string {
+  return `{"type":"forecasts","forecasts":[${texts.join(',')}]}`;
 }

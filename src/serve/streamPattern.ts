@@ -16,6 +16,11 @@ export class StreamPatterns {
     this.globs.delete(pattern);
   }
 
+  /** The same string for the same set of patterns: clients that share it share each frame. */
+  signature(): string {
+    return [...this.exact, ...this.globs.keys()].sort().join('\n');
+  }
+
   get size(): number {
     return this.exact.size + this.globs.size;
   }

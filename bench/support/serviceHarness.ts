@@ -1,0 +1,133 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { WebSocket } from 'ws';
+
+const BIN = fileURLToPath(new URL('../../bin/forecaster.js', import.meta.url));
+export const TOKEN = 'bench-token-0123456789abcdef';
+
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  readonly wsUrl: string;
+  /** Resident memory of the service process, MiB. */
+  rssMb(): number;
+  open(path: string): Promise<WebSocket>;
+  stop(): Promise<void>;
+}
+
+/** Starts `forecaster run` as its own process on a free port with a bench token; resolves once it listens. */
+export async function startServiceProcess(db: string, extraArgs: string[] = []): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, [...extraArgs, BIN, 'run', '--port', '0', '--db', db, '--stats-interval', '0', '--log-level', 'info'], {
+    env: { ...process.env, FORECASTER_TOKENS: `${TOKEN}:ingest,feed`, FORECASTER_SIM_STREAMS: '1', FORECASTER_SIM_TICK_MS: '3600000' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`service exited (${code})`)));
+  });
+  const wsUrl = url.replace('http', 'ws');
+  return {
+    child,
+    wsUrl,
+    rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024,
+    open: (path) =>
+      new Promise<WebSocket>((resolve, reject) => {
+        const ws = new WebSocket(`${wsUrl}${path}?token=${TOKEN}`);
+        ws.once('open', () => resolve(ws));
+        ws.once('error', reject);
+      }),
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+export interface LoadResult {
+  readonly readingsPerS: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly measured: number;
+}
+
+/**
+ * WebSocket producers for `streams` streams (batches of `batch`, `window` unacknowledged each) and one
+ * feed subscriber of everything; warms up 2 s, then measures committed readings/s and send-to-feed latency.
+ */
+export async function runLoad(svc: ServiceProcess, opts: { streams: number; producers: number; batch: number; window: number; seconds: number; round0: number }): Promise<LoadResult> {
+  const keys = Array.from({ length: opts.streams }, (_, i) => `plant-${i % 100}/sensor-${i}`);
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let measuring = false;
+  const feed = await svc.open('/feed');
+  await new Promise<void>((resolve) => {
+    feed.once('message', () => resolve());
+    feed.send(JSON.stringify({ type: 'subscribe', streams: ['*'] }));
+  });
+  feed.on('message', (data) => {
+    const now = performance.now();
+    const frame = JSON.parse(data.toString()) as { forecasts?: { stream: string; ts: number }[] };
+    for (const f of frame.forecasts ?? []) {
+      const key = `${f.stream}@${f.ts}`;
+      const t = sentAt.get(key);
+      if (t === undefined) continue;
+      if (measuring) latencies.push(now - t);
+      sentAt.delete(key);
+    }
+  });
+  let committed = 0;
+  let stop = false;
+  const producers = await Promise.all(Array.from({ length: opts.producers }, () => svc.open('/ingest')));
+  const per = opts.streams / opts.producers;
+  const runs = producers.map(
+    (ws, p) =>
+      new Promise<void>((resolve) => {
+        let inFlight = 0;
+        let round = opts.round0;
+        let offset = 0;
+        const send = () => {
+          while (!stop && inFlight < opts.window) {
+            const batch = [];
+            const now = performance.now();
+            for (let i = 0; i < opts.batch; i++) {
+              const stream = keys[p * per + offset];
+              const ts = Date.UTC(2026, 1, 1) + round * 60_000;
+              batch.push({ stream, ts, value: Math.sin(round / 10 + offset) * 10 + 20 });
+              sentAt.set(`${stream}@${ts}`, now);
+              if (++offset === per) {
+                offset = 0;
+                round++;
+              }
+            }
+            ws.send(JSON.stringify(batch));
+            inFlight++;
+          }
+          if (stop && inFlight === 0) resolve();
+        };
+        ws.on('message', (data) => {
+          const m = JSON.parse(data.toString()) as { accepted?: number };
+          if (measuring) committed += m.accepted ?? 0;
+          inFlight--;
+          send();
+        });
+        send();
+      }),
+  );
+  await new Promise((r) => setTimeout(r, 2000));
+  measuring = true;
+  const started = performance.now();
+  await new Promise((r) => setTimeout(r, opts.seconds * 1000));
+  measuring = false;
+  const elapsed = (performance.now() - started) / 1000;
+  stop = true;
+  await Promise.all(runs);
+  for (const ws of [...producers, feed]) ws.close();
+  latencies.sort((a, b) => a - b);
+  const q = (f: number) => latencies[Math.min(latencies.length - 1, Math.floor(f * latencies.length))] ?? Number.NaN;
+  return { readingsPerS: committed / elapsed, p50: q(0.5), p99: q(0.99), measured: latencies.length };
+}
