@@ -109,7 +109,9 @@ export class FeedHub {
       if (c.behindSince === 0) continue;
       if (c.ws.bufferedAmount >= this.limits.softBufferBytes / 2) {
         if (now - c.behindSince > this.limits.maxBehindMs) {
+          // A stalled peer cannot read the close frame either: give it a second, then cut it off.
           c.ws.close(FEED_CLOSE_TOO_SLOW, 'FC_ERR_FEED_TOO_SLOW');
+          setTimeout(() => c.ws.terminate(), 1000).unref();
           this.clients.delete(c);
         }
         continue;

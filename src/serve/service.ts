@@ -42,7 +42,7 @@ export async function startService(config: Config, log: Logger, options: Service
   app.committed$.subscribe((tick) => tracker.committed(tick));
   if (mqtt !== null) app.committed$.subscribe((tick) => mqtt.committed(tick));
   const server = buildHttpServer({ app, ingest, tracker, metrics, config: config.server, log: log.child({ component: 'http' }) });
-  const hub = new FeedHub({ softBufferBytes: 1 << 20, maxBehindMs: 30_000, maxPatterns: 1000, maxPatternLength: config.engine.maxKeyLength });
+  const hub = new FeedHub({ softBufferBytes: config.server.feedSoftBufferBytes, maxBehindMs: config.server.feedMaxBehindMs, maxPatterns: 1000, maxPatternLength: config.engine.maxKeyLength });
   app.committed$.subscribe((tick) => hub.publish(tick));
   new Gauge({ name: 'forecaster_feed_clients', help: 'WebSocket feed subscribers connected', registers: [metrics.registry], collect() { this.set(hub.size); } });
   new Gauge({ name: 'forecaster_feed_dropped_messages', help: 'Feed messages replaced by newer ones of the same stream while their client was behind', registers: [metrics.registry], collect() { this.set(hub.dropped); } });
