@@ -209,6 +209,8 @@ function readEnv(env: Env): ConfigOverrides & { engine: Partial<EngineConfig>; s
   setIfDefined(mqttConf, 'url', env.FORECASTER_MQTT_URL || undefined);
   if (env.FORECASTER_MQTT_TOPICS) setIfDefined(mqttConf, 'topics', env.FORECASTER_MQTT_TOPICS.split(',').map((t) => t.trim()).filter((t) => t !== ''));
   if (env.FORECASTER_MQTT_STRIP_PREFIX !== undefined) setIfDefined(mqttConf, 'stripPrefix', env.FORECASTER_MQTT_STRIP_PREFIX);
+  // Stable across restarts, so the broker keeps the session (and its queued messages) for this instance.
+  setIfDefined(mqttConf, 'clientId', env.FORECASTER_MQTT_CLIENT_ID || undefined);
   const readingsDays = num('FORECASTER_RETENTION_READINGS_DAYS');
   const forecastsDays = num('FORECASTER_RETENTION_FORECASTS_DAYS');
   const alertsDays = num('FORECASTER_RETENTION_ALERTS_DAYS');

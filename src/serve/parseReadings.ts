@@ -16,33 +16,21 @@ export interface ParsedBatch {
  * NDJSON (one per line). Returns the batch, or the refusal of the whole request.
  */
 export function parseReadings(body: string, contentType: string, maxBatch: number): ParsedBatch | Refusal {
-  const items: object[] = [];
-  const indexes: number[] = [];
-  const early: ItemRejection[] = [];
-  const take = (v: unknown, index: number): void => {
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
-      const problem = normaliseReading(v as Record<string, unknown>);
-      if (problem !== null) {
-        early.push({ index, code: problem.code, message: problem.message });
-        return;
-      }
-      items.push(v);
-      indexes.push(index);
-    } else {
-      early.push({ index, code: RejectCode.KEY_NOT_STRING, message: `item ${index} is not a reading object with stream, ts and value` });
-    }
-  };
   if (/^application\/(x-)?ndjson\b/i.test(contentType)) {
     const lines = body.split('\n').filter((l) => l.trim() !== '');
     if (lines.length > maxBatch) return tooMany(lines.length, maxBatch);
+    const batch: ParsedBatch = { items: [], indexes: [], early: [] };
     lines.forEach((line, i) => {
+      let v: unknown;
       try {
-        take(JSON.parse(line), i);
+        v = JSON.parse(line);
       } catch (err) {
-        early.push({ index: i, code: RejectCode.JSON_INVALID, message: `line ${i + 1} is not JSON: ${err instanceof Error ? err.message : String(err)}` });
+        batch.early.push({ index: i, code: RejectCode.JSON_INVALID, message: `line ${i + 1} is not JSON: ${err instanceof Error ? err.message : String(err)}` });
+        return;
       }
+      take(batch, v, i);
     });
-    return { items, indexes, early };
+    return batch;
   }
   if (contentType !== '' && !/^application\/json\b/i.test(contentType)) {
     return { status: 415, code: HttpErrorCode.CONTENT_TYPE, message: `Content-Type must be application/json or application/x-ndjson; got ${contentType.slice(0, 80)}` };
@@ -58,31 +46,31 @@ export function parseReadings(body: string, contentType: string, maxBatch: numbe
 
 /** A parsed JSON value as a batch: a reading object, or an array of them. */
 export function batchFromValue(parsed: unknown, maxBatch: number): ParsedBatch | Refusal {
-  const items: object[] = [];
-  const indexes: number[] = [];
-  const early: ItemRejection[] = [];
-  const take = (v: unknown, index: number): void => {
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
-      const problem = normaliseReading(v as Record<string, unknown>);
-      if (problem !== null) {
-        early.push({ index, code: problem.code, message: problem.message });
-        return;
-      }
-      items.push(v);
-      indexes.push(index);
-    } else {
-      early.push({ index, code: RejectCode.KEY_NOT_STRING, message: `item ${index} is not a reading object with stream, ts and value` });
-    }
-  };
+  const batch: ParsedBatch = { items: [], indexes: [], early: [] };
   if (Array.isArray(parsed)) {
     if (parsed.length > maxBatch) return tooMany(parsed.length, maxBatch);
-    parsed.forEach(take);
+    parsed.forEach((v, i) => take(batch, v, i));
   } else if (typeof parsed === 'object' && parsed !== null) {
-    take(parsed, 0);
+    take(batch, parsed, 0);
   } else {
     return { status: 400, code: HttpErrorCode.JSON_INVALID, message: 'expected a reading object or an array of them' };
   }
-  return { items, indexes, early };
+  return batch;
+}
+
+/** Puts item `index` into the batch, normalised, or refuses it (not an object, bad time or tags). */
+function take(batch: ParsedBatch, v: unknown, index: number): void {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    batch.early.push({ index, code: RejectCode.KEY_NOT_STRING, message: `item ${index} is not a reading object with stream, ts and value` });
+    return;
+  }
+  const problem = normaliseReading(v as Record<string, unknown>);
+  if (problem !== null) {
+    batch.early.push({ index, code: problem.code, message: problem.message });
+    return;
+  }
+  batch.items.push(v);
+  batch.indexes.push(index);
 }
 
 function tooMany(n: number, max: number): Refusal {

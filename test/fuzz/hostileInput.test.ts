@@ -75,7 +75,7 @@ const db = tmp.path('fuzz.db');
 
 beforeAll(async () => {
   child = spawn(process.execPath, [BIN, 'run', '--port', '0', '--db', db, '--stats-interval', '0', '--max-wait-ms', '2'], {
-    env: { ...process.env, FORECASTER_TOKENS: `${TOKEN}:ingest`, FORECASTER_SIM_STREAMS: '1', FORECASTER_SIM_TICK_MS: '3600000', FORECASTER_MQTT_URL: 'mqtt://127.0.0.1:1883', FORECASTER_MQTT_TOPICS: `${prefix}/in/#`, FORECASTER_MQTT_STRIP_PREFIX: `${prefix}/in/` },
+    env: { ...process.env, FORECASTER_TOKENS: `${TOKEN}:ingest`, FORECASTER_SIM_STREAMS: '1', FORECASTER_SIM_TICK_MS: '3600000', FORECASTER_MQTT_URL: 'mqtt://127.0.0.1:1883', FORECASTER_MQTT_TOPICS: `${prefix}/in/#`, FORECASTER_MQTT_STRIP_PREFIX: `${prefix}/in/`, FORECASTER_MQTT_CLIENT_ID: `${prefix}-service` },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
