@@ -64,6 +64,8 @@ export interface ServerConfig {
   readonly maxBatch: number;
   /** Readings accepted but not yet committed, across all requests; beyond it requests get 429. */
   readonly maxInFlight: number;
+  /** Distinct streams one WebSocket ingest connection may write; readings of further streams are refused. */
+  readonly maxStreamsPerConnection: number;
   /** Bytes unsent to a feed client beyond which it is behind (skipped until it drains). */
   readonly feedSoftBufferBytes: number;
   /** A feed client behind for longer than this is closed (4008). */
@@ -131,6 +133,7 @@ export const DEFAULTS: Config = {
     maxBodyBytes: 1 << 20,
     maxBatch: 10_000,
     maxInFlight: 200_000,
+    maxStreamsPerConnection: 100_000,
     feedSoftBufferBytes: 1 << 20,
     feedMaxBehindMs: 30_000,
     tokens: [],
@@ -300,6 +303,7 @@ function validate(c: Unchecked): Config {
   integer('server.maxBodyBytes', c.server.maxBodyBytes, 1024, 1 << 30);
   integer('server.maxBatch', c.server.maxBatch, 1, 1_000_000);
   integer('server.maxInFlight', c.server.maxInFlight, 1, 100_000_000);
+  integer('server.maxStreamsPerConnection', c.server.maxStreamsPerConnection, 1, 100_000_000);
   integer('server.feedSoftBufferBytes', c.server.feedSoftBufferBytes, 1, 1 << 30);
   integer('server.feedMaxBehindMs', c.server.feedMaxBehindMs, 1, 86_400_000);
   if (c.server.tokens.some((t) => t.token.length < 16)) throw new ConfigError('every token must be at least 16 characters');

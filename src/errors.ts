@@ -24,6 +24,7 @@ export const RejectCode = {
   JSON_INVALID: 'FC_ERR_JSON_INVALID',
   TAGS_INVALID: 'FC_ERR_TAGS_INVALID',
   PAYLOAD_TOO_LARGE: 'FC_ERR_PAYLOAD_TOO_LARGE',
+  TOO_MANY_STREAMS: 'FC_ERR_TOO_MANY_STREAMS',
 } as const;
 export type RejectCode = (typeof RejectCode)[keyof typeof RejectCode];
 

@@ -5,7 +5,7 @@ import type { Observer } from 'rxjs';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { App } from '../app.ts';
 import type { Scope, ServerConfig } from '../config.ts';
-import { HttpErrorCode } from '../errors.ts';
+import { HttpErrorCode, RejectCode } from '../errors.ts';
 import { authorize } from './auth.ts';
 import type { FeedHub } from './feedHub.ts';
 import type { IngestTracker } from './ingestTracker.ts';
@@ -47,6 +47,8 @@ export function attachWebSockets(server: Server, deps: WsDeps): () => void {
 
 function ingestConnection(ws: WebSocket, deps: WsDeps): void {
   const { tracker, config } = deps;
+  /** Streams this connection has written: a producer gets at most maxStreamsPerConnection. */
+  const streams = new Set<string>();
   const send = (m: unknown) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
   };
@@ -65,11 +67,25 @@ function ingestConnection(ws: WebSocket, deps: WsDeps): void {
     const batch = batchFromValue(envelope !== null ? envelope.readings : parsed, config.maxBatch);
     if ('status' in batch) return send({ type: 'error', id, code: batch.code, message: batch.message });
     if (!deps.app.ready()) return send({ type: 'error', id, code: HttpErrorCode.UNAVAILABLE, message: 'the pipeline is not running' });
+    const items: object[] = [];
+    const indexes: number[] = [];
+    batch.items.forEach((item, k) => {
+      const key = (item as { stream?: unknown }).stream;
+      if (typeof key === 'string' && !streams.has(key)) {
+        if (streams.size >= config.maxStreamsPerConnection) {
+          batch.early.push({ index: batch.indexes[k], code: RejectCode.TOO_MANY_STREAMS, message: `this connection already writes ${streams.size} streams; the limit is ${config.maxStreamsPerConnection}` });
+          return;
+        }
+        streams.add(key);
+      }
+      items.push(item);
+      indexes.push(batch.indexes[k]);
+    });
     tracker
-      .track(batch.items, batch.indexes, batch.early)
+      .track(items, indexes, batch.early)
       .then((r) => send({ type: 'ack', id, ...r }))
       .catch((err: unknown) => send({ type: 'error', id, code: HttpErrorCode.UNAVAILABLE, message: `not committed: ${err instanceof Error ? err.message : String(err)}` }));
-    for (const item of batch.items) deps.ingest.next(item);
+    for (const item of items) deps.ingest.next(item);
     // Backpressure: stop reading from this producer while too much waits for commit.
     if (tracker.inFlight > config.maxInFlight) pauseUntilDrained(ws, tracker, config.maxInFlight);
   });

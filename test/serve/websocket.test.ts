@@ -39,7 +39,7 @@ function next(ws: WebSocket, n = 1): Promise<Record<string, unknown>[]> {
 describe('WebSocket ingest and feed', () => {
   beforeAll(async () => {
     const config = loadConfig(
-      { store: { path: tmp.path('ws.db') }, statsIntervalS: 0, engine: { maxWaitMs: 2 }, server: { port: 0, tokens: [{ token: INGEST, scopes: ['ingest'] }, { token: FEED, scopes: ['feed'] }] } },
+      { store: { path: tmp.path('ws.db') }, statsIntervalS: 0, engine: { maxWaitMs: 2 }, server: { port: 0, maxStreamsPerConnection: 3, tokens: [{ token: INGEST, scopes: ['ingest'] }, { token: FEED, scopes: ['feed'] }] } },
       {},
     );
     service = await startService(config, pino({ level: 'silent' }), { simulate: false });
@@ -77,6 +77,16 @@ describe('WebSocket ingest and feed', () => {
     expect(bin.code).toBe('FC_ERR_BINARY_FRAME');
     expect(bad.code).toBe('FC_ERR_JSON_INVALID');
     expect(ok).toMatchObject({ type: 'ack', accepted: 1 });
+    ws.close();
+  });
+
+  it('refuses readings of more streams than one connection may write', async () => {
+    const ws = await connect('/ingest', INGEST);
+    const answer = next(ws);
+    ws.send(JSON.stringify(['p', 'q', 'r', 's'].map((k) => ({ stream: `lim/${k}`, ts: T0, value: 1 }))));
+    const [a] = await answer;
+    expect(a).toMatchObject({ type: 'ack', accepted: 3, rejected: 1 });
+    expect(a.rejections).toEqual([expect.objectContaining({ index: 3, code: 'FC_ERR_TOO_MANY_STREAMS' })]);
     ws.close();
   });
 
