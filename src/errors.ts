@@ -129,6 +129,13 @@ export const HttpErrorCode = {
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 
+/** The HTTP server could not listen (port in use, address not available). */
+export class ListenError extends ForecasterError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FC_ERR_LISTEN', message, options);
+  }
+}
+
 /** An input file (a CSV to replay) that cannot be read as one. */
 export class InputFileError extends ForecasterError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -6,6 +6,7 @@ import { merge, Subject } from 'rxjs';
 import { MqttSource } from '../ingest/mqttSource.ts';
 import { type App, buildApp } from '../app.ts';
 import type { Config } from '../config.ts';
+import { ListenError } from '../errors.ts';
 import { FeedHub } from './feedHub.ts';
 import { buildHttpServer } from './httpServer.ts';
 import { attachWebSockets } from './wsServer.ts';
@@ -30,7 +31,7 @@ export interface ServiceOptions {
 /**
  * The whole service: the app (engine, store, simulator) fed also by the HTTP
  * ingest, and the HTTP API listening on the configured host and port.
- * @throws what buildApp throws, or the listen error (port in use, …).
+ * @throws what buildApp throws, or ListenError (port in use, …).
  */
 export async function startService(config: Config, log: Logger, options: ServiceOptions = {}): Promise<Service> {
   const metrics = createMetrics();
@@ -55,8 +56,11 @@ export async function startService(config: Config, log: Logger, options: Service
       server.listen(config.server.port, config.server.host, () => resolve());
     });
   } catch (err) {
+    hub.close();
+    closeSockets();
     await app.stop();
-    throw err;
+    const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+    throw new ListenError(`cannot listen on ${config.server.host}:${config.server.port} (${code || (err instanceof Error ? err.message : String(err))}); choose another with --port`, { cause: err });
   }
   const { port } = server.address() as AddressInfo;
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;

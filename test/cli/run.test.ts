@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +85,17 @@ describe('forecaster run', () => {
     expect(code).toBe(1);
     expect(stderr).toContain('FC_ERR_STORE_CORRUPT');
     expect(stderr).toContain(BIN);
+  });
+
+  it('says which address it cannot listen on when the port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as AddressInfo).port;
+    const { code, stderr } = await runCli(['run', '--port', String(port), '--db', join(dir, 'listen.db'), '--log-level', 'silent']);
+    blocker.close();
+    expect(code).toBe(1);
+    expect(stderr).toContain('FC_ERR_LISTEN');
+    expect(stderr).toContain(`127.0.0.1:${port}`);
   });
 
   it('exits with a usage code and message for an unknown command', async () => {
