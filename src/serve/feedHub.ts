@@ -117,8 +117,10 @@ export class FeedHub {
         continue;
       }
       let batch: string[] = [];
+      let delivered = 0;
       for (const [stream, f] of this.latest) {
         if (f.seq <= c.cursor || !c.patterns.matches(stream)) continue;
+        delivered++;
         batch.push(f.text);
         if (batch.length === CATCH_UP_FRAME) {
           c.ws.send(frameOf(batch));
@@ -126,7 +128,9 @@ export class FeedHub {
         }
       }
       if (batch.length > 0) c.ws.send(frameOf(batch));
-      this.skipped += Math.max(0, this.seq - c.cursor - this.latest.size);
+      // Forecasts made while it was behind, less those it now gets: an upper bound on what it missed
+      // (it counts streams it does not subscribe to as well).
+      this.skipped += Math.max(0, this.seq - c.cursor - delivered);
       c.cursor = this.seq;
       c.behindSince = 0;
     }
