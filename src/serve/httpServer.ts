@@ -104,7 +104,7 @@ export function buildHttpServer(deps: ServerDeps): Server {
         }),
     },
   };
-  const queries = new StoreQueries(app.store.db);
+  const queries = new StoreQueries(app.store.db, app.store.writer.streams);
   const streamRoute: Handler = (req, res) => {
     const m = /^\/api\/v1\/streams\/([^/]+)\/(readings|forecasts)$/.exec((req.url ?? '/').split('?')[0]);
     if (m === null) return refuse(res, { status: 404, code: HttpErrorCode.NOT_FOUND, message: 'no such route' });

@@ -15,6 +15,7 @@ export interface StoredState {
 export class StateSnapshots {
   private readonly upsert;
   private readonly normaliser;
+  private readonly selectOne;
   private readonly saveAll: (items: readonly { state: StreamState; lastReadingId: number }[], modelVersion: number) => void;
 
   constructor(private readonly db: Db, private readonly file: string, private readonly streams: StreamIds) {
@@ -24,6 +25,10 @@ export class StateSnapshots {
          last_reading_id = excluded.last_reading_id, saved_at = excluded.saved_at`,
     );
     this.normaliser = db.prepare('UPDATE streams SET norm_mean = ?, norm_var = ?, norm_count = ? WHERE id = ?');
+    // Asked for every stream the engine does not hold (evicted, or new): prepared once.
+    this.selectOne = db.prepare<[string], { state: Buffer; rid: number; mv: number }>(
+      'SELECT st.state AS state, st.last_reading_id AS rid, st.model_version AS mv FROM stream_states st JOIN streams s ON s.id = st.stream_id WHERE s.key = ?',
+    );
     this.saveAll = db.transaction((items: readonly { state: StreamState; lastReadingId: number }[], modelVersion: number) => {
       const now = Date.now();
       for (const { state, lastReadingId } of items) {
@@ -46,9 +51,7 @@ export class StateSnapshots {
 
   /** The stored state of one stream, or undefined. @throws StreamStateError for a blob of an unknown layout. */
   load(key: string): StoredState | undefined {
-    const row = this.db
-      .prepare('SELECT st.state AS state, st.last_reading_id AS rid, st.model_version AS mv FROM stream_states st JOIN streams s ON s.id = st.stream_id WHERE s.key = ?')
-      .get(key) as { state: Buffer; rid: number; mv: number } | undefined;
+    const row = this.selectOne.get(key);
     return row === undefined ? undefined : { state: decodeStreamState(key, row.state), lastReadingId: row.rid, modelVersion: row.mv };
   }
 
