@@ -12,6 +12,11 @@ export interface FeedLimits {
 }
 
 export const FEED_CLOSE_TOO_SLOW = 4008;
+
+interface Latest {
+  text: string;
+  seq: number;
+}
 const CATCH_UP_FRAME = 1000;
 
 class FeedClient {
@@ -35,8 +40,8 @@ class FeedClient {
  */
 export class FeedHub {
   private readonly clients = new Set<FeedClient>();
-  /** The latest forecast of every stream, with its sequence number, for catch-ups. */
-  private readonly latest = new Map<string, { text: string; seq: number }>();
+  /** The latest forecast of every stream, with its sequence number, for catch-ups; one entry per stream, updated in place. */
+  private readonly latest = new Map<string, Latest>();
   private seq = 0;
   private skipped = 0;
   private readonly timers: NodeJS.Timeout[];
@@ -69,12 +74,20 @@ export class FeedHub {
   /** Sends the tick's forecasts: one `{"type":"forecasts","forecasts":[…]}` frame per client. */
   publish(tick: Tick): void {
     if (this.clients.size === 0) return;
-    const texts: { stream: string; text: string }[] = [];
+    // Parallel arrays, not entries: a stream with several readings in the tick has several texts.
+    const streams: string[] = [];
+    const texts: string[] = [];
     for (const o of tick.outcomes) {
       if (o.kind !== 'forecast') continue;
-      const text = JSON.stringify({ stream: o.stream, ts: o.ts, value: o.value, modelVersion: o.modelVersion, points: o.points });
-      texts.push({ stream: o.stream, text });
-      this.latest.set(o.stream, { text, seq: ++this.seq });
+      let entry = this.latest.get(o.stream);
+      if (entry === undefined) {
+        entry = { text: '', seq: 0 };
+        this.latest.set(o.stream, entry);
+      }
+      entry.text = JSON.stringify({ stream: o.stream, ts: o.ts, value: o.value, modelVersion: o.modelVersion, points: o.points });
+      entry.seq = ++this.seq;
+      streams.push(o.stream);
+      texts.push(entry.text);
     }
     if (texts.length === 0) return;
     const frames = new Map<string, string | null>();
@@ -89,7 +102,7 @@ export class FeedHub {
       const sig = c.patterns.signature();
       let frame = frames.get(sig);
       if (frame === undefined) {
-        const mine = texts.filter((t) => c.patterns.matches(t.stream)).map((t) => t.text);
+        const mine = c.patterns.matchesAll() ? texts : texts.filter((_, i) => c.patterns.matches(streams[i]));
         frame = mine.length === 0 ? null : frameOf(mine);
         frames.set(sig, frame);
       }
@@ -111,6 +124,7 @@ export class FeedHub {
         if (now - c.behindSince > this.limits.maxBehindMs) {
           // A stalled peer cannot read the close frame either: give it a second, then cut it off.
           c.ws.close(FEED_CLOSE_TOO_SLOW, 'FC_ERR_FEED_TOO_SLOW');
+          this.skipped += this.seq - c.cursor; // all it was not sent while behind (an upper bound, as below)
           setTimeout(() => c.ws.terminate(), 1000).unref();
           this.clients.delete(c);
         }

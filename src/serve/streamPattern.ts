@@ -5,20 +5,30 @@
 export class StreamPatterns {
   private readonly exact = new Set<string>();
   private readonly globs = new Map<string, RegExp>();
+  /** Cached until the patterns change: read once per client per tick. */
+  private sig: string | null = null;
 
   add(pattern: string): void {
     if (!/[*?]/.test(pattern)) this.exact.add(pattern);
     else this.globs.set(pattern, globToRegExp(pattern));
+    this.sig = null;
   }
 
   remove(pattern: string): void {
     this.exact.delete(pattern);
     this.globs.delete(pattern);
+    this.sig = null;
   }
 
   /** The same string for the same set of patterns: clients that share it share each frame. */
   signature(): string {
-    return [...this.exact, ...this.globs.keys()].sort().join('\n');
+    this.sig ??= [...this.exact, ...this.globs.keys()].sort().join('\n');
+    return this.sig;
+  }
+
+  /** True when a `*` pattern is among them, so every key matches. */
+  matchesAll(): boolean {
+    return this.globs.has('*');
   }
 
   get size(): number {

@@ -1,0 +1,134 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { Forecast, Outcome } from '../../src/engine/reading.ts';
+import type { Tick } from '../../src/engine/stepTicks.ts';
+import { FEED_CLOSE_TOO_SLOW, FeedHub } from '../../src/serve/feedHub.ts';
+
+const STREAMS = 2000;
+// Long keys make each tick ~1 MB, so a stalled peer fills the loopback socket buffers within a few dozen ticks.
+const key = (i: number) => `site-${i % 10}/${'x'.repeat(400)}/sensor-${i}`;
+
+function tick(n: number): Tick {
+  const outcomes: Outcome[] = [];
+  for (let i = 0; i < STREAMS; i++) {
+    const f: Forecast = { kind: 'forecast', stream: key(i), ts: n, value: i, modelVersion: 1, prior: null, points: [{ horizon: 1, ts: n + 1, mean: 0, scale: 1, lower: -2, upper: 2 }] };
+    outcomes.push(f);
+  }
+  return { readings: outcomes.map(() => ({})), outcomes, stepMs: 0, rounds: 1 };
+}
+
+interface Rig {
+  hub: FeedHub;
+  server: Server;
+  url: string;
+  serverSockets: WebSocket[];
+}
+let rig: Rig | null = null;
+
+async function start(limits: { softBufferBytes: number; maxBehindMs: number }): Promise<Rig> {
+  // Heartbeats far apart, so only the too-slow rule can close a client here.
+  const hub = new FeedHub({ ...limits, maxPatterns: 10, maxPatternLength: 100 }, 600_000, 20);
+  const server = createServer();
+  const wss = new WebSocketServer({ server });
+  const serverSockets: WebSocket[] = [];
+  wss.on('connection', (ws) => {
+    serverSockets.push(ws);
+    hub.add(ws);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  rig = { hub, server, url, serverSockets };
+  return rig;
+}
+
+async function subscriber(url: string): Promise<WebSocket> {
+  const ws = new WebSocket(url);
+  await new Promise((r, j) => ws.once('open', r).once('error', j));
+  ws.send(JSON.stringify({ type: 'subscribe', streams: ['*'] }));
+  await new Promise((r) => ws.once('message', r));
+  return ws;
+}
+
+afterEach(async () => {
+  if (rig === null) return;
+  rig.hub.close();
+  for (const s of rig.serverSockets) s.terminate();
+  await new Promise((r) => rig?.server.close(r));
+  rig = null;
+});
+
+describe('FeedHub with a client that stops reading', () => {
+  it('keeps serving the others in full, bounds what it holds for the stalled one, then closes it', async () => {
+    const { hub, url, serverSockets } = await start({ softBufferBytes: 256 * 1024, maxBehindMs: 500 });
+    const fast = await subscriber(url);
+    const stalled = await subscriber(url);
+    const stalledOnServer = serverSockets[1];
+    stalled.pause(); // stops reading its socket: the kernel buffers fill, then the server's send buffer grows
+    let received = 0;
+    fast.on('message', (data: Buffer) => {
+      received += (JSON.parse(data.toString()) as { forecasts: unknown[] }).forecasts.length;
+    });
+    let stalledClosedAt = 0;
+    stalledOnServer.once('close', () => (stalledClosedAt = Date.now()));
+
+    let published = 0;
+    let maxBuffered = 0;
+    let behindAt = 0;
+    const frameBytes = JSON.stringify(tick(0).outcomes).length;
+    const deadline = Date.now() + 20_000;
+    while (stalledClosedAt === 0 && Date.now() < deadline) {
+      hub.publish(tick(published + 1));
+      published++;
+      maxBuffered = Math.max(maxBuffered, stalledOnServer.bufferedAmount);
+      if (behindAt === 0 && stalledOnServer.bufferedAmount >= 256 * 1024) behindAt = Date.now();
+      // Let the fast client drain between ticks, as a live service does between its ticks.
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(stalledClosedAt).toBeGreaterThan(0);
+    expect(stalledClosedAt - behindAt).toBeGreaterThanOrEqual(500);
+    expect(hub.size).toBe(1);
+    // What the server ever held for the stalled client: at most the soft limit plus the one frame that crossed it.
+    expect(maxBuffered).toBeLessThanOrEqual(256 * 1024 + frameBytes * 1.1);
+    // The reading client got every forecast of every tick.
+    await new Promise<void>((resolve) => {
+      const check = () => (received >= published * STREAMS ? resolve() : setTimeout(check, 10));
+      check();
+    });
+    expect(received).toBe(published * STREAMS);
+    expect(hub.dropped).toBeGreaterThan(0);
+    fast.close();
+    stalled.terminate();
+  }, 30_000);
+
+  it('lets a client that falls behind and recovers catch up with the latest forecast of each stream', async () => {
+    const { hub, url, serverSockets } = await start({ softBufferBytes: 256 * 1024, maxBehindMs: 60_000 });
+    const slow = await subscriber(url);
+    const onServer = serverSockets[0];
+    slow.pause();
+    let published = 0;
+    while (onServer.bufferedAmount < 256 * 1024) {
+      hub.publish(tick(++published));
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    // Behind now: more ticks go by that it is not sent one by one.
+    for (let i = 0; i < 5; i++) hub.publish(tick(++published));
+    const latestTs = new Map<string, number>();
+    slow.on('message', (data: Buffer) => {
+      for (const f of (JSON.parse(data.toString()) as { forecasts: { stream: string; ts: number }[] }).forecasts) {
+        expect(f.ts).toBeGreaterThanOrEqual(latestTs.get(f.stream) ?? 0); // never older than what it already has
+        latestTs.set(f.stream, f.ts);
+      }
+    });
+    slow.resume();
+    await new Promise<void>((resolve) => {
+      const check = () => ([...latestTs.values()].filter((ts) => ts === published).length === STREAMS ? resolve() : setTimeout(check, 20));
+      check();
+    });
+    expect(latestTs.size).toBe(STREAMS);
+    expect(hub.size).toBe(1);
+    expect(FEED_CLOSE_TOO_SLOW).toBe(4008);
+    slow.close();
+  }, 30_000);
+});
