@@ -32,7 +32,7 @@ function makeTick(n: number): Tick {
     const s = cursor++ % STREAMS;
     const value = 20 + (s % 17);
     outcomes.push({
-      kind: 'forecast', stream: `site-${s % 100}/sensor-${s}`, ts: clock, value, modelVersion: 1, prior: null,
+      kind: 'forecast', stream: `site-${s % 100}/sensor-${s}`, ts: clock, value, modelVersion: 1, prior: null, anomaly: { score: 0, likelihood: 0 },
       points: HORIZONS.map((h) => ({ horizon: h, ts: clock + h * 60_000, mean: value + 0.1, scale: 1, lower: value - 2, upper: value + 2 })),
     });
   }

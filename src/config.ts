@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { type AlertConfig, DEFAULT_ALERTS, parseAlertRules, validateAlerts, type WebhookConfig } from './anomaly/alertConfig.ts';
 import { ConfigError } from './errors.ts';
 
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -94,6 +95,7 @@ export interface Config {
   readonly store: StoreConfig;
   readonly server: ServerConfig;
   readonly mqtt: MqttConfig;
+  readonly alerts: AlertConfig;
 }
 
 /** The model shipped with the package, trained by `forecaster train-default`. */
@@ -145,6 +147,7 @@ export const DEFAULTS: Config = {
     rejectTopic: 'forecaster/rejections',
     clientId: 'forecaster',
   },
+  alerts: DEFAULT_ALERTS,
 };
 
 /** Partial overrides, as the CLI or a test gives them. */
@@ -158,6 +161,7 @@ export interface ConfigOverrides {
   store?: Partial<StoreConfig>;
   server?: Partial<ServerConfig>;
   mqtt?: Partial<MqttConfig>;
+  alerts?: Partial<Omit<AlertConfig, 'webhook'>> & { webhook?: Partial<WebhookConfig> };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -179,6 +183,12 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.e
     store: { ...DEFAULTS.store, ...fromEnv.store, ...overrides.store },
     server: { ...DEFAULTS.server, ...fromEnv.server, ...overrides.server },
     mqtt: { ...DEFAULTS.mqtt, ...fromEnv.mqtt, ...overrides.mqtt },
+    alerts: {
+      ...DEFAULTS.alerts,
+      ...fromEnv.alerts,
+      ...overrides.alerts,
+      webhook: { ...DEFAULTS.alerts.webhook, ...fromEnv.alerts?.webhook, ...overrides.alerts?.webhook },
+    },
   };
   return deepFreeze(validate(merged));
 }
@@ -224,7 +234,14 @@ function readEnv(env: Env): ConfigOverrides & { engine: Partial<EngineConfig>; s
       alerts: alertsDays ?? DEFAULTS.store.retentionDays.alerts,
     });
   }
+  const alerts: NonNullable<ConfigOverrides['alerts']> = {
+    ...(env.FORECASTER_ALERT_RULES ? { rules: parseAlertRules(env.FORECASTER_ALERT_RULES) } : {}),
+    ...(env.FORECASTER_ALERT_WEBHOOK_URL ? { webhook: { url: env.FORECASTER_ALERT_WEBHOOK_URL } } : {}),
+    ...(env.FORECASTER_ALERT_MQTT_TOPIC !== undefined ? { mqttTopic: env.FORECASTER_ALERT_MQTT_TOPIC } : {}),
+  };
+  setIfDefined(alerts, 'missingAfterIntervals', num('FORECASTER_ALERT_MISSING_INTERVALS'));
   return {
+    alerts,
     backend: env.FORECASTER_BACKEND || undefined,
     modelPath: env.FORECASTER_MODEL || undefined,
     logLevel: env.FORECASTER_LOG_LEVEL || undefined,
@@ -268,9 +285,11 @@ interface Unchecked {
   store: StoreConfig;
   server: ServerConfig;
   mqtt: MqttConfig;
+  alerts: AlertConfig;
 }
 
 function validate(c: Unchecked): Config {
+  validateAlerts(c.alerts);
   const backend = c.backend;
   if (backend !== 'auto' && !isBackendName(backend)) {
     throw new ConfigError(`backend must be auto or one of ${BACKEND_NAMES.join(', ')}; got ${JSON.stringify(backend)}`);

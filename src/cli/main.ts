@@ -10,6 +10,7 @@ import { TRAIN_DEFAULT_OPTIONS, trainDefaultModel } from '../jobs/trainDefault.t
 import { AckWriter } from '../ingest/ackWriter.ts';
 import { NdjsonSource } from '../ingest/ndjsonSource.ts';
 import { readCsv, replay } from '../ingest/csvReplay.ts';
+import { evalNab } from './evalNab.ts';
 import { progressBar } from './progressBar.ts';
 import { createLogger } from '../log.ts';
 import { dbStats } from '../store/dbStats.ts';
@@ -22,6 +23,10 @@ commands:
   replay FILE.csv replay a CSV (NAB timestamp,value or multi-column like ETT) through the
                   engine into the store, with a progress bar; --speed N paces it at N× the
                   file's clock (default: as fast as possible); --prefix P names the streams
+  eval nab --data DIR [--out DIR] [--json]
+                  run the live anomaly detector over a NAB-layout folder (data/, labels/),
+                  write NAB's results layout (default results/nab) and print the NAB
+                  standard, low-FP and low-FN scores beside the published detectors
   migrate         create or upgrade the SQLite file's schema, then exit
   db stats        print the SQLite file's size and row counts
   train-default   train the model shipped with the package on synthetic series
@@ -73,6 +78,8 @@ async function main(argv: readonly string[]): Promise<number> {
       out: { type: 'string' },
       epochs: { type: 'string' },
       seed: { type: 'string' },
+      data: { type: 'string' },
+      json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -148,6 +155,12 @@ async function main(argv: readonly string[]): Promise<number> {
       if (failure instanceof ForecasterError) throw failure;
       process.stdout.write(`${JSON.stringify({ replay: file, streams: table.streams.length, rows: table.ts.length, readings: app.stats.readings, forecasts: app.stats.forecasts })}\n`);
       return failure === null ? 0 : 1;
+    }
+    case 'eval': {
+      if (positionals[1] !== 'nab') throw new UsageError(`unknown eval "${positionals[1] ?? ''}"; try: forecaster eval nab --data DIR`);
+      if (values.data === undefined) throw new UsageError('eval nab needs --data DIR (a folder in NAB\'s layout: data/ and labels/)');
+      await evalNab(config, log, values.data, values.out ?? 'results/nab', values.json === true);
+      return 0;
     }
     case 'migrate': {
       const store = Store.open(config.store.path);

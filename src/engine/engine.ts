@@ -30,6 +30,9 @@ export interface TickOutput {
   /** The one-step forecast that was current when the reading arrived (NaN for a first reading). */
   readonly priorMean: Float64Array;
   readonly priorScale: Float64Array;
+  /** Anomaly score and likelihood of each reading, in [0, 1) (see anomaly/readingAnomaly.ts). */
+  readonly score: Float64Array;
+  readonly likelihood: Float64Array;
   readonly rejected: readonly RejectedIndex[];
   /** Batched steps this tick took (more than one when a stream had several readings). */
   readonly rounds: number;

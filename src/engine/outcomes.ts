@@ -46,6 +46,7 @@ export function toOutcomes(
       modelVersion,
       prior: Number.isNaN(priorMean) ? null : { mean: priorMean, scale: out.priorScale[row] },
       points,
+      anomaly: { score: out.score[row], likelihood: out.likelihood[row] },
     };
     result[index] = forecast;
   }

@@ -36,6 +36,8 @@ export interface Forecast {
   /** The one-step forecast made before this reading arrived (null for a stream's first reading). */
   readonly prior: { readonly mean: number; readonly scale: number } | null;
   readonly points: readonly ForecastPoint[];
+  /** How unusual this reading was (see anomaly/readingAnomaly.ts): both in [0, 1). */
+  readonly anomaly: { readonly score: number; readonly likelihood: number };
 }
 
 export type Outcome = Forecast | Rejection;

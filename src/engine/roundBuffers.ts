@@ -18,6 +18,9 @@ export interface RowOutputs {
   readonly interval: Float64Array;
   readonly priorMean: Float64Array;
   readonly priorScale: Float64Array;
+  /** Anomaly score and likelihood of each reading (see anomaly/readingAnomaly.ts). */
+  readonly score: Float64Array;
+  readonly likelihood: Float64Array;
 }
 
 /** The state table's arrays, as a compute thread sees them. */
@@ -31,5 +34,5 @@ export function allocRowInputs(n: number): RowInputs {
 }
 
 export function allocRowOutputs(n: number, horizons: number): RowOutputs {
-  return { mean: sharedF64(n * horizons), scale: sharedF64(n * horizons), interval: sharedF64(n), priorMean: sharedF64(n), priorScale: sharedF64(n) };
+  return { mean: sharedF64(n * horizons), scale: sharedF64(n * horizons), interval: sharedF64(n), priorMean: sharedF64(n), priorScale: sharedF64(n), score: sharedF64(n), likelihood: sharedF64(n) };
 }

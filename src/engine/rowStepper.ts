@@ -1,3 +1,4 @@
+import { scoreReading } from '../anomaly/readingAnomaly.ts';
 import { scaleFromRaw } from '../model/head.ts';
 import { outputSize } from '../model/modelSpec.ts';
 import type { StepKernel } from '../model/stepKernel.ts';
@@ -38,6 +39,7 @@ export class RowStepper {
       out.priorMean[row] = stats[so + Stat.PRIOR_MEAN];
       out.priorScale[row] = stats[so + Stat.PRIOR_SCALE];
       const at = j * (d + h);
+      scoreReading(stats, so, rows.value[p], out.score, out.likelihood, row);
       takeReading(stats, so, rows.ts[p], rows.value[p], xh, at);
       const hs = slot * h;
       for (let q = 0; q < h; q++) xh[at + d + q] = hidden[hs + q];

@@ -20,9 +20,17 @@ export const Stat = {
   PRIOR_SCALE: 6,
   /** The last reading's value. */
   LAST_VALUE: 7,
+  /** Anomaly: the largest one-step forecast error of the recent past, decaying (raw units); 0 before any. */
+  RESID_MAX: 8,
+  /** Anomaly: readings in a row equal to the one before. */
+  FLAT_RUN: 9,
+  /** Anomaly: smoothed share of readings equal to the one before. */
+  FLAT_SHARE: 10,
 } as const;
 
-export const STAT_COUNT = 8;
+export const STAT_COUNT = 11;
+/** The row of layout 1 (before the anomaly fields); a layout-1 snapshot loads with fresh anomaly fields. */
+export const STAT_COUNT_V1 = 8;
 
 /** Writes a fresh stream's row. */
 export function initStats(stats: Float64Array, offset: number): void {
@@ -34,4 +42,12 @@ export function initStats(stats: Float64Array, offset: number): void {
   stats[offset + Stat.PRIOR_MEAN] = NaN;
   stats[offset + Stat.PRIOR_SCALE] = NaN;
   stats[offset + Stat.LAST_VALUE] = NaN;
+  initAnomalyStats(stats, offset);
+}
+
+/** The anomaly fields of a fresh row (also of a row loaded from a layout-1 snapshot). */
+export function initAnomalyStats(stats: Float64Array, offset: number): void {
+  stats[offset + Stat.RESID_MAX] = 0;
+  stats[offset + Stat.FLAT_RUN] = 0;
+  stats[offset + Stat.FLAT_SHARE] = 0.5;
 }

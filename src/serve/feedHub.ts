@@ -84,7 +84,7 @@ export class FeedHub {
         entry = { text: '', seq: 0 };
         this.latest.set(o.stream, entry);
       }
-      entry.text = JSON.stringify({ stream: o.stream, ts: o.ts, value: o.value, modelVersion: o.modelVersion, points: o.points });
+      entry.text = JSON.stringify({ stream: o.stream, ts: o.ts, value: o.value, modelVersion: o.modelVersion, points: o.points, anomaly: o.anomaly });
       entry.seq = ++this.seq;
       streams.push(o.stream);
       texts.push(entry.text);

@@ -54,7 +54,9 @@ export function packTick(forecasts: readonly Forecast[]): PackedTick {
   return p;
 }
 
-/** The forecasts a packed tick holds (in the writer thread; `prior` and `scale` are not stored). */
+const NO_ANOMALY = { score: 0, likelihood: 0 } as const;
+
+/** The forecasts a packed tick holds (in the writer thread; `prior`, `scale` and `anomaly` are not stored). */
 export function unpackTick(p: PackedTick): Forecast[] {
   const k = p.horizons.length;
   return p.keys.map((stream, i) => ({
@@ -64,6 +66,7 @@ export function unpackTick(p: PackedTick): Forecast[] {
     value: p.value[i],
     modelVersion: p.modelVersion[i],
     prior: null,
+    anomaly: NO_ANOMALY,
     points: p.horizons.map((horizon, j) => ({
       horizon,
       ts: Number.isNaN(p.targetTs[i * k + j]) ? null : p.targetTs[i * k + j],

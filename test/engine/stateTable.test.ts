@@ -55,4 +55,21 @@ describe('StateTable', () => {
     expect(() => decodeStreamState('k', bad)).toThrow(StreamStateError);
     expect(() => decodeStreamState('k', encodeStreamState(state).subarray(0, 20))).toThrow(StreamStateError);
   });
+
+  it('reads a layout-1 state (saved before the anomaly fields) with fresh anomaly fields', () => {
+    // Layout 1, written by hand: u8 1, u8 8 stats, u16 hidden 2, 8 float64, 2 float32.
+    const v1 = Buffer.alloc(4 + 8 * 8 + 2 * 4);
+    v1.writeUInt8(1, 0);
+    v1.writeUInt8(8, 1);
+    v1.writeUInt16LE(2, 2);
+    for (let i = 0; i < 8; i++) v1.writeDoubleLE(i + 0.5, 4 + i * 8);
+    v1.writeFloatLE(0.25, 68);
+    v1.writeFloatLE(-2, 72);
+    const state = decodeStreamState('old', v1);
+    expect(Array.from(state.hidden)).toEqual([0.25, -2]);
+    expect(Array.from(state.stats.subarray(0, 8))).toEqual([0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5]);
+    expect([state.stats[Stat.RESID_MAX], state.stats[Stat.FLAT_RUN], state.stats[Stat.FLAT_SHARE]]).toEqual([0, 0, 0.5]);
+    // Written back, it is in the current layout.
+    expect(encodeStreamState(state)[0]).toBe(2);
+  });
 });

@@ -13,7 +13,7 @@ const key = (i: number) => `site-${i % 10}/${'x'.repeat(400)}/sensor-${i}`;
 function tick(n: number): Tick {
   const outcomes: Outcome[] = [];
   for (let i = 0; i < STREAMS; i++) {
-    const f: Forecast = { kind: 'forecast', stream: key(i), ts: n, value: i, modelVersion: 1, prior: null, points: [{ horizon: 1, ts: n + 1, mean: 0, scale: 1, lower: -2, upper: 2 }] };
+    const f: Forecast = { kind: 'forecast', stream: key(i), ts: n, value: i, modelVersion: 1, prior: null, anomaly: { score: 0, likelihood: 0 }, points: [{ horizon: 1, ts: n + 1, mean: 0, scale: 1, lower: -2, upper: 2 }] };
     outcomes.push(f);
   }
   return { readings: outcomes.map(() => ({})), outcomes, stepMs: 0, rounds: 1 };

@@ -1,0 +1,33 @@
+import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import type { Outcome } from '../engine/reading.ts';
+import type { AlertEvent, AlertTracker } from './alertTracker.ts';
+
+/**
+ * From each tick's outcomes to the alert events they cause, in order; also
+ * sweeps for silent streams every `sweepMs` on `scheduler` (wall clock, or
+ * virtual time in tests). Completes with its source.
+ */
+export function alertEvents(tracker: AlertTracker, sweepMs: number, scheduler: SchedulerLike = asyncScheduler): OperatorFunction<readonly Outcome[], AlertEvent> {
+  return (source) =>
+    new Observable<AlertEvent>((subscriber) => {
+      const sweep = scheduler.schedule(function () {
+        for (const e of tracker.sweep(scheduler.now())) subscriber.next(e);
+        this.schedule(undefined, sweepMs);
+      }, sweepMs);
+      const events: AlertEvent[] = [];
+      const sub = source.subscribe({
+        next: (outcomes) => {
+          const now = scheduler.now();
+          events.length = 0;
+          for (const o of outcomes) if (o.kind === 'forecast') tracker.observe(o, now, events);
+          for (const e of events) subscriber.next(e);
+        },
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      });
+      return () => {
+        sweep.unsubscribe();
+        sub.unsubscribe();
+      };
+    });
+}

@@ -1,0 +1,198 @@
+import type { Forecast } from '../engine/reading.ts';
+import { StreamPatterns } from '../serve/streamPattern.ts';
+import type { AlertConfig, AlertRule } from './alertConfig.ts';
+
+export type AlertKind = 'anomaly' | 'missing';
+export type AlertSeverity = 'warning' | 'critical';
+
+/**
+ * A change in one alert: it opened (`firing`), escalated (`firing` again, same
+ * id, higher severity) or resolved. Sinks key on `id`, so a repeat is an update.
+ */
+export interface AlertEvent {
+  readonly type: 'alert';
+  readonly id: string;
+  readonly status: 'firing' | 'resolved';
+  readonly stream: string;
+  readonly kind: AlertKind;
+  readonly severity: AlertSeverity;
+  /** Reading time (epoch ms) of the reading that opened it (missing: of the last reading seen). */
+  readonly openedAt: number;
+  readonly resolvedAt: number | null;
+  /** Highest likelihood while open. */
+  readonly peak: number;
+  /** The reading that caused this event, and what was expected (absent for missing-data events). */
+  readonly value: number | null;
+  readonly expected: { readonly mean: number; readonly lower: number; readonly upper: number } | null;
+  readonly summary: string;
+}
+
+interface OpenAlert {
+  id: string;
+  kind: AlertKind;
+  openedAt: number;
+  peak: number;
+  severity: AlertSeverity;
+}
+
+/** One stream's lifecycle state: all of it, so it can be saved or moved with the stream. */
+export interface StreamAlertState {
+  above: number;
+  below: number;
+  /** The open alert, or null. */
+  open: OpenAlert | null;
+  /** No new anomaly alert before this reading time. */
+  quietUntil: number;
+  /** Last reading time, its wall-clock arrival and the stream's typical interval (for missing data). */
+  lastTs: number;
+  seenAt: number;
+  interval: number;
+}
+
+/**
+ * The alert lifecycle of every stream: opens after `minReadings` readings in a
+ * row at or above the rule's `open` likelihood, escalates to critical when the
+ * peak passes `critical`, resolves after `resolveReadings` readings in a row
+ * below `close` (hysteresis), then keeps quiet for `cooldownMs` of reading
+ * time. One open alert per stream at a time (deduplicated). A stream that goes
+ * silent for `missingAfterIntervals` of its typical intervals gets a
+ * missing-data alert, resolved by its next reading.
+ */
+export class AlertTracker {
+  private readonly states = new Map<string, StreamAlertState>();
+  private readonly matchers: { rule: AlertRule; patterns: StreamPatterns }[];
+  private readonly ruleOf = new Map<string, AlertRule>();
+
+  constructor(private readonly config: AlertConfig) {
+    this.matchers = config.rules.map((rule) => {
+      const patterns = new StreamPatterns();
+      patterns.add(rule.pattern);
+      return { rule, patterns };
+    });
+  }
+
+  /** Takes one reading's forecast (in per-stream order); returns the events it causes (usually none). */
+  observe(f: Forecast, now: number, events: AlertEvent[] = []): AlertEvent[] {
+    const s = this.stateOf(f.stream);
+    const rule = this.rule(f.stream);
+    const l = f.anomaly.likelihood;
+    const first = f.points[0];
+    if (first !== undefined && first.ts !== null) s.interval = first.ts - f.ts;
+    s.lastTs = f.ts;
+    s.seenAt = now;
+    if (s.open !== null && s.open.kind === 'missing') {
+      events.push(this.event(f.stream, s.open, 'resolved', f.ts, f, 'readings arrive again'));
+      s.open = null;
+    }
+    if (s.open === null) {
+      if (f.ts < s.quietUntil) return events;
+      s.above = l >= rule.open ? s.above + 1 : 0;
+      if (s.above < rule.minReadings) return events;
+      s.open = { id: `${f.stream}@${f.ts}`, kind: 'anomaly', openedAt: f.ts, peak: l, severity: l >= rule.critical ? 'critical' : 'warning' };
+      s.below = 0;
+      events.push(this.event(f.stream, s.open, 'firing', null, f, describe(f)));
+      return events;
+    }
+    const open = s.open;
+    if (l > open.peak) open.peak = l;
+    if (open.severity === 'warning' && open.peak >= rule.critical) {
+      open.severity = 'critical';
+      events.push(this.event(f.stream, open, 'firing', null, f, describe(f)));
+    }
+    s.below = l < rule.close ? s.below + 1 : 0;
+    if (s.below >= rule.resolveReadings) {
+      events.push(this.event(f.stream, open, 'resolved', f.ts, f, 'readings are back within the expected range'));
+      s.open = null;
+      s.above = 0;
+      s.quietUntil = f.ts + rule.cooldownMs;
+    }
+    return events;
+  }
+
+  /** True while the stream has an alert open, or is in the quiet time after one (at reading time `ts`). */
+  isBusy(stream: string, ts: number): boolean {
+    const s = this.states.get(stream);
+    return s !== undefined && (s.open !== null || ts < s.quietUntil);
+  }
+
+  /** Looks for streams silent past their limit (wall-clock `now`); returns the missing-data alerts it opens. */
+  sweep(now: number): AlertEvent[] {
+    const factor = this.config.missingAfterIntervals;
+    const events: AlertEvent[] = [];
+    if (factor <= 0) return events;
+    for (const [stream, s] of this.states) {
+      if (s.open !== null || !(s.interval > 0) || now - s.seenAt < factor * s.interval) continue;
+      s.open = { id: `${stream}@missing@${s.lastTs}`, kind: 'missing', openedAt: s.lastTs, peak: 1, severity: 'warning' };
+      events.push(this.event(stream, s.open, 'firing', null, null, `no reading for ${Math.round((now - s.seenAt) / 1000)} s (typically every ${Math.round(s.interval / 1000)} s)`));
+    }
+    return events;
+  }
+
+  /** The open alerts, for a restart or a hand-over. */
+  openAlerts(): AlertEvent[] {
+    const out: AlertEvent[] = [];
+    for (const [stream, s] of this.states) if (s.open !== null) out.push(this.event(stream, s.open, 'firing', null, null, 'open'));
+    return out;
+  }
+
+  /** Brings back alerts that were open when the service stopped, so they resolve instead of opening twice. */
+  restore(open: readonly { stream: string; id: string; kind: AlertKind; openedAt: number; peak: number; severity: AlertSeverity }[], now: number): void {
+    for (const a of open) {
+      const s = this.stateOf(a.stream);
+      s.open = { id: a.id, kind: a.kind, openedAt: a.openedAt, peak: a.peak, severity: a.severity };
+      s.lastTs = a.openedAt;
+      s.seenAt = now;
+    }
+  }
+
+  /** Forgets a stream (evicted from memory): an open alert stays open in the store. */
+  forget(stream: string): void {
+    this.states.delete(stream);
+  }
+
+  private stateOf(stream: string): StreamAlertState {
+    let s = this.states.get(stream);
+    if (s === undefined) {
+      s = { above: 0, below: 0, open: null, quietUntil: -Infinity, lastTs: -Infinity, seenAt: 0, interval: NaN };
+      this.states.set(stream, s);
+    }
+    return s;
+  }
+
+  private rule(stream: string): AlertRule {
+    let rule = this.ruleOf.get(stream);
+    if (rule === undefined) {
+      rule = this.matchers.find((m) => m.patterns.matches(stream))?.rule ?? this.matchers[this.matchers.length - 1].rule;
+      this.ruleOf.set(stream, rule);
+    }
+    return rule;
+  }
+
+  private event(stream: string, open: OpenAlert, status: AlertEvent['status'], resolvedAt: number | null, f: Forecast | null, summary: string): AlertEvent {
+    const p = f?.prior ?? null;
+    return {
+      type: 'alert',
+      id: open.id,
+      status,
+      stream,
+      kind: open.kind,
+      severity: open.severity,
+      openedAt: open.openedAt,
+      resolvedAt,
+      peak: open.peak,
+      value: f === null ? null : f.value,
+      expected: p === null ? null : { mean: p.mean, lower: p.mean - 1.96 * p.scale, upper: p.mean + 1.96 * p.scale },
+      summary,
+    };
+  }
+}
+
+function describe(f: Forecast): string {
+  const p = f.prior;
+  if (p === null) return `unusual reading ${f.value}`;
+  return `reading ${round(f.value)} where ${round(p.mean)} ± ${round(1.96 * p.scale)} was expected (likelihood ${f.anomaly.likelihood.toFixed(3)})`;
+}
+
+function round(v: number): string {
+  return Number(v.toPrecision(6)).toString();
+}

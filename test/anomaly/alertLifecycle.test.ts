@@ -1,0 +1,100 @@
+import { map } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, it } from 'vitest';
+import { type AlertConfig, type AlertRule, DEFAULT_ALERTS } from '../../src/anomaly/alertConfig.ts';
+import { alertEvents } from '../../src/anomaly/alertEvents.ts';
+import { type AlertEvent, AlertTracker } from '../../src/anomaly/alertTracker.ts';
+import type { Forecast, Outcome } from '../../src/engine/reading.ts';
+
+const MINUTE = 60_000;
+const RULE: AlertRule = { pattern: '*', open: 0.6, close: 0.4, minReadings: 2, resolveReadings: 3, cooldownMs: 10 * MINUTE, critical: 0.9 };
+
+function config(rules: AlertRule[] = [RULE], missingAfterIntervals = 0): AlertConfig {
+  return { ...DEFAULT_ALERTS, rules, missingAfterIntervals, sweepMs: MINUTE };
+}
+
+/** A forecast of `stream` at reading time `ts` (one reading a minute) with the given likelihood. */
+function reading(stream: string, ts: number, likelihood: number): Forecast {
+  return {
+    kind: 'forecast', stream, ts, value: 10, modelVersion: 1,
+    prior: { mean: 1, scale: 1 },
+    points: [{ horizon: 1, ts: ts + MINUTE, mean: 1, scale: 1, lower: -1, upper: 3 }],
+    anomaly: { score: likelihood, likelihood },
+  };
+}
+
+/** Runs a marble of ticks (each letter one reading of stream "s", one minute apart) through the operator. */
+function run(marble: string, likelihoods: Record<string, number>, cfg: AlertConfig, expectFn: (events: AlertEvent[]) => void, streamOf: (letter: string) => string = () => 's') {
+  const scheduler = new TestScheduler((a, b) => expect(a).toEqual(b));
+  scheduler.run(({ cold }) => {
+    let minute = 0;
+    const tracker = new AlertTracker(cfg);
+    const events: AlertEvent[] = [];
+    const ticks = cold<string>(marble).pipe(map((letter): Outcome[] => [reading(streamOf(letter), ++minute * MINUTE, likelihoods[letter.toLowerCase()])]));
+    ticks.pipe(alertEvents(tracker, cfg.sweepMs, scheduler)).subscribe((e) => events.push(e));
+    scheduler.flush();
+    expectFn(events);
+  });
+}
+
+const summary = (events: AlertEvent[]) => events.map((e) => `${e.status}:${e.severity}@${e.openedAt / MINUTE}${e.resolvedAt === null ? '' : `-${e.resolvedAt / MINUTE}`}`);
+
+describe('alert lifecycle', () => {
+  it('does not open on a single high reading when two in a row are required', () => {
+    run('lhlhl|', { l: 0.1, h: 0.7 }, config(), (events) => expect(events).toEqual([]));
+  });
+
+  it('opens once after minReadings in a row and deduplicates the readings that follow', () => {
+    run('lhhhhh|', { l: 0.1, h: 0.7 }, config(), (events) => {
+      expect(summary(events)).toEqual(['firing:warning@3']);
+      expect(events[0].id).toBe('s@180000');
+      expect(events[0].summary).toContain('expected');
+    });
+  });
+
+  it('stays open between close and open (hysteresis) and resolves after resolveReadings below close', () => {
+    // h h (opens at 2) m m m (0.5: between close and open, so it stays open) l l l (resolves at 8)
+    run('hhmmmlll|', { l: 0.1, m: 0.5, h: 0.7 }, config(), (events) => {
+      expect(summary(events)).toEqual(['firing:warning@2', 'resolved:warning@2-8']);
+    });
+  });
+
+  it('keeps quiet during the cooldown after resolving, then opens again', () => {
+    // Opens at 2, resolves at 5; cooldown 10 min: the pair at 6-7 is ignored, the pair at 16-17 opens.
+    run('hhlllhhllllllllhh|', { l: 0.1, h: 0.7 }, config(), (events) => {
+      expect(summary(events)).toEqual(['firing:warning@2', 'resolved:warning@2-5', 'firing:warning@17']);
+    });
+  });
+
+  it('escalates an open alert to critical once, under the same id', () => {
+    run('hhcch|', { h: 0.7, c: 0.95 }, config(), (events) => {
+      expect(summary(events)).toEqual(['firing:warning@2', 'firing:critical@2']);
+      expect(new Set(events.map((e) => e.id)).size).toBe(1);
+      expect(events[1].peak).toBe(0.95);
+    });
+  });
+
+  it('applies the first rule whose pattern matches the stream', () => {
+    const strict: AlertRule = { ...RULE, pattern: 'pump-*', minReadings: 1 };
+    // Letters in capitals are readings of pump-1; the others of fan-1.
+    run('hH|', { h: 0.7 }, config([strict, RULE]), (events) => {
+      expect(events.map((e) => e.stream)).toEqual(['pump-1']);
+    }, (letter) => (letter === letter.toUpperCase() ? 'pump-1' : 'fan-1'));
+  });
+
+  it('raises a missing-data alert when a stream falls silent, on virtual time, and resolves it on the next reading', () => {
+    const scheduler = new TestScheduler((a, b) => expect(a).toEqual(b));
+    scheduler.run(({ cold, expectObservable }) => {
+      const tracker = new AlertTracker(config([RULE], 5));
+      // Readings at 0 and 1 min (interval one minute), then silence until 20 min.
+      const ticks = cold<Outcome[]>('a 59999ms b 1199999ms c|', {
+        a: [reading('s', 0, 0.1)],
+        b: [reading('s', MINUTE, 0.1)],
+        c: [reading('s', 21 * MINUTE, 0.1)],
+      });
+      const out = ticks.pipe(alertEvents(tracker, MINUTE, scheduler), map((e) => `${e.kind}:${e.status}`));
+      // Silent since 1 min; 5 intervals later (6 min) the next sweep on the minute fires it; the reading at 21 min resolves it.
+      expectObservable(out).toBe('6m x 14m 59999ms y|', { x: 'missing:firing', y: 'missing:resolved' });
+    });
+  });
+});
