@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { concatMap, from, map, merge, type Observable, Subject, type Subscription, takeUntil } from 'rxjs';
 import type { Logger } from 'pino';
+import { alertEvents } from './anomaly/alertEvents.ts';
+import { alertmanagerPayload } from './anomaly/alertmanagerPayload.ts';
+import { type AlertEvent, AlertTracker } from './anomaly/alertTracker.ts';
 import { createBackendRegistry } from './backend/backendRegistry.ts';
 import type { BackendPlugin } from './backend/backendPlugin.ts';
 import { type BackendSelection, selectBackend } from './backend/selectBackend.ts';
@@ -28,6 +31,8 @@ export interface App {
   readonly store: Store;
   /** Every tick once committed to the store: the moment its readings may be acknowledged. */
   readonly committed$: Observable<Tick>;
+  /** Alert events (opened, escalated, resolved, missing data), once stored: one array per tick or sweep that caused any. */
+  readonly alerts$: Observable<readonly AlertEvent[]>;
   /** Starts the pipeline: simulator → ticks → engine → log. */
   start(): void;
   /** Stops the sources, lets the last tick finish, saves the stream states, frees the model, closes the store. */
@@ -92,12 +97,27 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     const tracker = new SnapshotTracker(store.snapshots);
     recover(engine, store, tracker, storeLog, config.engine.maxBatch);
     for (const key of tracker.takeDirty()) dirty.add(key);
-    writer = await WriterThread.start(config.store.path, storeLog);
+    writer = await WriterThread.start(config.store.path, storeLog, config.alerts.webhook.url === '' ? null : config.alerts.webhook);
   } catch (err) {
     store.close();
     throw err;
   }
   const committed$ = new Subject<Tick>();
+  const alerts$ = new Subject<readonly AlertEvent[]>();
+  const alertTracker = new AlertTracker(config.alerts);
+  // Alerts open at the last stop carry on: they resolve, rather than open a second time.
+  alertTracker.restore(store.alerts.openAlerts(), Date.now());
+  const alertLog = log.child({ component: 'alerts' });
+  const externalUrl = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${config.server.port}`;
+  let alertSubscription: Subscription | null = null;
+  const storeAlerts = (events: AlertEvent[]): void => {
+    const payloads = config.alerts.webhook.url === '' ? null : events.map((e) => alertmanagerPayload(e, externalUrl));
+    for (const e of events) alertLog.info({ id: e.id, stream: e.stream, status: e.status, kind: e.kind, severity: e.severity, summary: e.summary }, `alert ${e.status}`);
+    writer.alerts(events, payloads).then(
+      () => alerts$.next(events),
+      (err: unknown) => alertLog.error({ err, alerts: events.length }, 'storing alerts failed'),
+    );
+  };
   const stats = new TickStats();
   const stop$ = new Subject<void>();
   let subscription: Subscription | null = null;
@@ -233,8 +253,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     stats,
     store,
     committed$,
+    alerts$,
     start(): void {
       if (subscription !== null) return;
+      alertSubscription = committed$.pipe(map((t) => t.outcomes), alertEvents(alertTracker, config.alerts.sweepMs)).subscribe(storeAlerts);
       log.info({ streams: config.simulator.streams, tickMs: config.simulator.tickMs, backend: backend.name }, 'service started');
       done = new Promise<void>((resolve) => {
         const main = deps.source ?? (deps.simulate === false ? null : simulate(sim, config.simulator.tickMs));
@@ -289,9 +311,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
       for (const t of [snapshotTimer, pruneTimer, evictTimer]) if (t !== null) clearInterval(t);
       if (subscription !== null) logStats();
       committed$.complete();
+      alertSubscription?.unsubscribe();
       try {
         if (failure === null) await snapshot();
         await writer.close();
+        alerts$.complete();
       } finally {
         engine.dispose();
         store.close();

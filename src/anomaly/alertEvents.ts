@@ -3,24 +3,25 @@ import type { Outcome } from '../engine/reading.ts';
 import type { AlertEvent, AlertTracker } from './alertTracker.ts';
 
 /**
- * From each tick's outcomes to the alert events they cause, in order; also
- * sweeps for silent streams every `sweepMs` on `scheduler` (wall clock, or
- * virtual time in tests). Completes with its source.
+ * From each tick's outcomes to the alert events they cause, in order, one
+ * array per tick that causes any; also sweeps for silent streams every
+ * `sweepMs` on `scheduler` (wall clock, or virtual time in tests). Completes
+ * with its source.
  */
-export function alertEvents(tracker: AlertTracker, sweepMs: number, scheduler: SchedulerLike = asyncScheduler): OperatorFunction<readonly Outcome[], AlertEvent> {
+export function alertEvents(tracker: AlertTracker, sweepMs: number, scheduler: SchedulerLike = asyncScheduler): OperatorFunction<readonly Outcome[], AlertEvent[]> {
   return (source) =>
-    new Observable<AlertEvent>((subscriber) => {
+    new Observable<AlertEvent[]>((subscriber) => {
       const sweep = scheduler.schedule(function () {
-        for (const e of tracker.sweep(scheduler.now())) subscriber.next(e);
+        const missing = tracker.sweep(scheduler.now());
+        if (missing.length > 0) subscriber.next(missing);
         this.schedule(undefined, sweepMs);
       }, sweepMs);
-      const events: AlertEvent[] = [];
       const sub = source.subscribe({
         next: (outcomes) => {
           const now = scheduler.now();
-          events.length = 0;
+          const events: AlertEvent[] = [];
           for (const o of outcomes) if (o.kind === 'forecast') tracker.observe(o, now, events);
-          for (const e of events) subscriber.next(e);
+          if (events.length > 0) subscriber.next(events);
         },
         error: (err: unknown) => subscriber.error(err),
         complete: () => subscriber.complete(),

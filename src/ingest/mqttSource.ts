@@ -45,6 +45,11 @@ export class MqttSource {
     });
   }
 
+  /** Publishes each alert event as JSON on `topic` (QoS 1; the client queues while reconnecting). */
+  publishAlerts(topic: string, events: readonly object[]): void {
+    for (const e of events) this.client?.publish(topic, JSON.stringify(e), { qos: 1 });
+  }
+
   readings(): Observable<unknown> {
     return mqttReadings(this.opts, (c) => (this.client = c), (r, topic) => this.topics.set(r, topic), (t, c, m) => this.reject(t, c, m));
   }

@@ -110,6 +110,20 @@ export class FeedHub {
     }
   }
 
+  /**
+   * Sends alert events to the clients subscribed to their streams, as
+   * `{"type":"alerts","alerts":[…]}`. Alerts are few and matter, so a client
+   * that is behind gets them too (its closing rule still bounds it).
+   */
+  publishAlerts(events: readonly { readonly stream: string }[]): void {
+    if (this.clients.size === 0 || events.length === 0) return;
+    const texts = events.map((e) => JSON.stringify(e));
+    for (const c of this.clients) {
+      const mine = c.patterns.matchesAll() ? texts : texts.filter((_, i) => c.patterns.matches(events[i].stream));
+      if (mine.length > 0) c.ws.send(`{"type":"alerts","alerts":[${mine.join(',')}]}`);
+    }
+  }
+
   close(): void {
     for (const t of this.timers) clearInterval(t);
     for (const c of this.clients) c.ws.close(1001, 'server stopping');

@@ -5,6 +5,7 @@ export interface Metrics {
   readonly registry: Registry;
   readonly readingsIngested: Counter<'source'>;
   readonly readingsRejected: Counter<'code'>;
+  readonly alerts: Counter;
   readonly tickSize: Histogram;
   readonly tickLatency: Histogram;
   readonly storeLatency: Histogram;
@@ -19,6 +20,7 @@ export function createMetrics(): Metrics {
   return {
     registry,
     readingsIngested: new Counter({ name: 'forecaster_readings_ingested_total', help: 'Readings accepted and committed, by source', labelNames: ['source'], registers: [registry] }),
+    alerts: new Counter({ name: 'forecaster_alerts_total', help: 'Alert events stored (opened or escalated)', registers: [registry] }),
     readingsRejected: new Counter({ name: 'forecaster_readings_rejected_total', help: 'Readings refused, by rejection code', labelNames: ['code'], registers: [registry] }),
     tickSize: new Histogram({ name: 'forecaster_tick_readings', help: 'Readings per engine tick', buckets: [1, 8, 64, 256, 1024, 4096, 16384], registers: [registry] }),
     tickLatency: new Histogram({ name: 'forecaster_tick_seconds', help: 'Engine time per tick', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25], registers: [registry] }),

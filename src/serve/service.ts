@@ -45,6 +45,11 @@ export async function startService(config: Config, log: Logger, options: Service
   const server = buildHttpServer({ app, ingest, tracker, metrics, config: config.server, log: log.child({ component: 'http' }) });
   const hub = new FeedHub({ softBufferBytes: config.server.feedSoftBufferBytes, maxBehindMs: config.server.feedMaxBehindMs, maxPatterns: 1000, maxPatternLength: config.engine.maxKeyLength });
   app.committed$.subscribe((tick) => hub.publish(tick));
+  app.alerts$.subscribe((events) => {
+    hub.publishAlerts(events);
+    metrics.alerts.inc(events.filter((e) => e.status === 'firing').length);
+    if (mqtt !== null && config.alerts.mqttTopic !== '') mqtt.publishAlerts(config.alerts.mqttTopic, events);
+  });
   new Gauge({ name: 'forecaster_feed_clients', help: 'WebSocket feed subscribers connected', registers: [metrics.registry], collect() { this.set(hub.size); } });
   new Gauge({ name: 'forecaster_feed_dropped_messages', help: 'Feed messages replaced by newer ones of the same stream while their client was behind', registers: [metrics.registry], collect() { this.set(hub.dropped); } });
   const closeSockets = attachWebSockets(server, { app, ingest, tracker, hub, config: config.server, log: log.child({ component: 'ws' }) });

@@ -1,3 +1,4 @@
+import { AlertStore } from './alertStore.ts';
 import { CheckpointStore } from './checkpointStore.ts';
 import { type MigrationResult, migrate } from './migrate.ts';
 import { type Db, openDatabase } from './openDatabase.ts';
@@ -9,11 +10,13 @@ export class Store {
   readonly writer: TickWriter;
   readonly checkpoints: CheckpointStore;
   readonly snapshots: StateSnapshots;
+  readonly alerts: AlertStore;
 
   private constructor(readonly db: Db, readonly file: string, readonly migration: MigrationResult) {
     this.writer = new TickWriter(db, file);
     this.checkpoints = new CheckpointStore(db, file);
     this.snapshots = new StateSnapshots(db, file, this.writer.streams);
+    this.alerts = new AlertStore(db, this.writer.streams);
   }
 
   /**

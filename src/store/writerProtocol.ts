@@ -1,3 +1,4 @@
+import type { AlertEvent } from '../anomaly/alertTracker.ts';
 import type { Forecast } from '../engine/reading.ts';
 
 /** A committed tick's forecasts, packed into a few transferable arrays for the writer thread. */
@@ -19,6 +20,7 @@ export type WriterRequest =
   | { readonly type: 'tick'; readonly id: number; readonly tick: PackedTick }
   | { readonly type: 'snapshot'; readonly id: number; readonly keys: string[]; readonly states: Uint8Array<ArrayBuffer>; readonly sizes: Int32Array<ArrayBuffer>; readonly modelVersion: number }
   | { readonly type: 'prune'; readonly id: number; readonly table: 'readings' | 'forecasts' | 'alerts'; readonly before: number; readonly batch: number }
+  | { readonly type: 'alerts'; readonly id: number; readonly events: readonly AlertEvent[]; readonly payloads: readonly string[] | null }
   | { readonly type: 'close'; readonly id: number };
 
 export type WriterReply =

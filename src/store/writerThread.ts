@@ -1,5 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import type { WebhookConfig } from '../anomaly/alertConfig.ts';
+import type { AlertEvent } from '../anomaly/alertTracker.ts';
 import type { Forecast } from '../engine/reading.ts';
 import type { StreamState } from '../engine/stateTable.ts';
 import { encodeStreamState } from '../engine/streamStateCodec.ts';
@@ -41,8 +43,8 @@ export class WriterThread {
   }
 
   /** Starts the writer thread on `file` (already migrated). @throws StoreError when it cannot open the file. */
-  static async start(file: string, log: Logger): Promise<WriterThread> {
-    const worker = await startTsWorker(new URL('./writerWorker.ts', import.meta.url), { file });
+  static async start(file: string, log: Logger, webhook: WebhookConfig | null = null): Promise<WriterThread> {
+    const worker = await startTsWorker(new URL('./writerWorker.ts', import.meta.url), { file, webhook });
     return new WriterThread(worker, file, log);
   }
 
@@ -59,6 +61,11 @@ export class WriterThread {
     const sizes = Int32Array.from(blobs, (b) => b.length);
     const all = new Uint8Array(Buffer.concat(blobs));
     return this.send({ type: 'snapshot', id: this.nextId++, keys: states.map((s) => s.key), states: all, sizes, modelVersion }, [all.buffer, sizes.buffer]);
+  }
+
+  /** Upserts alert events and queues their webhook deliveries (`payloads`, one per event), after every tick sent before. */
+  alerts(events: readonly AlertEvent[], payloads: readonly string[] | null): Promise<number> {
+    return this.send({ type: 'alerts', id: this.nextId++, events, payloads }, []);
   }
 
   /** Deletes one batch of `table`'s rows older than `before`, between ticks; resolves with how many. */

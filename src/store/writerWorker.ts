@@ -9,16 +9,22 @@ import { ForecasterError, StoreError } from '../errors.ts';
 import type { StreamState } from '../engine/stateTable.ts';
 import { decodeStreamState } from '../engine/streamStateCodec.ts';
 import type { Forecast } from '../engine/reading.ts';
+import type { WebhookConfig } from '../anomaly/alertConfig.ts';
+import { WebhookDelivery } from '../anomaly/webhookDelivery.ts';
+import { createLogger } from '../log.ts';
 import { pruneBatch } from './retention.ts';
 import { SnapshotTracker } from './snapshotTracker.ts';
 import { toStoreError } from './storeErrors.ts';
 import { Store } from './store.ts';
 import { unpackTick, type WriterReply, type WriterRequest } from './writerProtocol.ts';
 
-const { file } = workerData as { file: string };
+const { file, webhook } = workerData as { file: string; webhook: WebhookConfig | null };
 if (parentPort === null) throw new Error('writerWorker runs as a worker thread');
 const port: MessagePort = parentPort;
 const store = Store.open(file);
+// Webhook deliveries run here, beside the outbox they drain; the backlog of an earlier run goes first.
+const delivery = webhook === null ? null : new WebhookDelivery(store.alerts, webhook, createLogger('warn', 2).child({ component: 'webhook' }));
+delivery?.kick();
 const tracker = new SnapshotTracker(store.snapshots);
 const lastIdOf = store.db.prepare<[string], { id: number | null }>('SELECT max(r.id) AS id FROM readings r JOIN streams s ON s.id = r.stream_id WHERE s.key = ?');
 
@@ -75,6 +81,14 @@ function handle(first: WriterRequest): boolean {
       } catch (err) {
         reply(failure(req.id, err));
       }
+    } else if (req.type === 'alerts') {
+      try {
+        store.alerts.write(req.events, req.payloads, Date.now());
+        reply({ id: req.id, ok: true, count: req.events.length });
+        delivery?.kick();
+      } catch (err) {
+        reply(failure(req.id, toStoreError(err, file, 'writing alerts')));
+      }
     } else if (req.type === 'prune') {
       try {
         reply({ id: req.id, ok: true, count: pruneBatch(store.db, req.table, req.before, req.batch) });
@@ -82,6 +96,7 @@ function handle(first: WriterRequest): boolean {
         reply(failure(req.id, toStoreError(err, file, `pruning ${req.table}`)));
       }
     } else {
+      delivery?.stop();
       store.close();
       reply({ id: req.id, ok: true, count: 0 });
       return false;

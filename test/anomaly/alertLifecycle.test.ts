@@ -31,7 +31,7 @@ function run(marble: string, likelihoods: Record<string, number>, cfg: AlertConf
     const tracker = new AlertTracker(cfg);
     const events: AlertEvent[] = [];
     const ticks = cold<string>(marble).pipe(map((letter): Outcome[] => [reading(streamOf(letter), ++minute * MINUTE, likelihoods[letter.toLowerCase()])]));
-    ticks.pipe(alertEvents(tracker, cfg.sweepMs, scheduler)).subscribe((e) => events.push(e));
+    ticks.pipe(alertEvents(tracker, cfg.sweepMs, scheduler)).subscribe((es) => events.push(...es));
     scheduler.flush();
     expectFn(events);
   });
@@ -92,7 +92,7 @@ describe('alert lifecycle', () => {
         b: [reading('s', MINUTE, 0.1)],
         c: [reading('s', 21 * MINUTE, 0.1)],
       });
-      const out = ticks.pipe(alertEvents(tracker, MINUTE, scheduler), map((e) => `${e.kind}:${e.status}`));
+      const out = ticks.pipe(alertEvents(tracker, MINUTE, scheduler), map((es) => es.map((e) => `${e.kind}:${e.status}`).join()));
       // Silent since 1 min; 5 intervals later (6 min) the next sweep on the minute fires it; the reading at 21 min resolves it.
       expectObservable(out).toBe('6m x 14m 59999ms y|', { x: 'missing:firing', y: 'missing:resolved' });
     });

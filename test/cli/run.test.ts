@@ -54,7 +54,7 @@ describe('forecaster run', () => {
     const before = await runCli(['db', 'stats', '--db', db]);
     expect(before.code).toBe(0);
     const stats = JSON.parse(before.stdout);
-    expect(stats.schemaVersion).toBe(1);
+    expect(stats.schemaVersion).toBe(2);
     expect(stats.tables.streams.rows).toBe(60);
     expect(stats.tables.readings.rows).toBeGreaterThan(60);
     expect(stats.tables.forecasts.rows).toBe(stats.tables.readings.rows * 3);
@@ -75,7 +75,7 @@ describe('forecaster run', () => {
     const file = join(dir, 'migrated', 'new.db');
     const first = await runCli(['migrate', '--db', file]);
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.stdout)).toEqual({ file, from: 0, to: 1, applied: [1] });
+    expect(JSON.parse(first.stdout)).toEqual({ file, from: 0, to: 2, applied: [1, 2] });
     const second = await runCli(['migrate', '--db', file]);
     expect(JSON.parse(second.stdout).applied).toEqual([]);
   });

@@ -35,7 +35,7 @@ describe('retention', () => {
     db.prepare("INSERT INTO streams (id, key, first_seen, last_seen) VALUES (1, 's', 0, 0)").run();
     const ins = db.prepare("INSERT INTO alerts (stream_id, opened_at, resolved_at, severity, kind, score) VALUES (1, ?, ?, 'warning', 'forecast', 0.99)");
     ins.run(1, 2);
-    ins.run(1, null);
+    ins.run(3, null);
     expect(pruneBatch(db, 'alerts', 10, 100)).toBe(1);
     expect(db.prepare('SELECT count(*) AS n FROM alerts WHERE resolved_at IS NULL').get()).toEqual({ n: 1 });
     store.close();
