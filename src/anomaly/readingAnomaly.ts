@@ -21,7 +21,7 @@ import { normalTwoSidedTail } from '../util/normalTail.ts';
  */
 export const RESID_HALF_LIFE = 1000;
 /** Readings before the error comparison speaks (its running maximum needs a few). */
-export const ANOMALY_WARMUP = 10;
+export const ANOMALY_WARMUP = 100;
 const FLAT_NATS = 30;
 const FLAT_SMOOTHING = 0.01;
 const RESID_DECAY = 0.5 ** (1 / RESID_HALF_LIFE);

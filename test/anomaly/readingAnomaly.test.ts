@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RESID_HALF_LIFE, scoreReading } from '../../src/anomaly/readingAnomaly.ts';
+import { ANOMALY_WARMUP, RESID_HALF_LIFE, scoreReading } from '../../src/anomaly/readingAnomaly.ts';
 import { initStats, Stat, STAT_COUNT } from '../../src/engine/streamStats.ts';
 
 /** Feeds (value, prior mean, prior scale) readings through one stream row; returns [score, likelihood] per reading. */
@@ -29,19 +29,20 @@ describe('reading anomaly score and likelihood', () => {
   });
 
   it('compares each error with the largest recent error, decaying by half every RESID_HALF_LIFE readings', () => {
-    // Errors of 1 for 20 readings (prior mean 0, values alternating ±1), then an error of 3.
+    // Errors of 1 past the warm-up (prior mean 0, values alternating ±1), then an error of 3.
+    const n = ANOMALY_WARMUP + 10;
     const rows: [number, number, number][] = [];
-    for (let i = 0; i < 21; i++) rows.push([i % 2 === 0 ? 1 : -1, 0, 1]);
+    for (let i = 0; i < n; i++) rows.push([i % 2 === 0 ? 1 : -1, 0, 1]);
     rows.push([3, 0, 1]);
     const out = feed(rows);
     // Running max of |error| before the last reading: 1 (refreshed every reading, so no decay below it).
     const r = 3 / 1;
-    expect(out[21][1]).toBeCloseTo(r / (1 + r), 12);
+    expect(out[n][1]).toBeCloseTo(r / (1 + r), 12);
     // An error equal to the recent maximum gives r = 1: 0.5.
-    expect(out[20][1]).toBeCloseTo(0.5, 12);
+    expect(out[n - 1][1]).toBeCloseTo(0.5, 12);
     // One big error then small ones: the maximum decays as 0.5^(n / RESID_HALF_LIFE).
     const decay: [number, number, number][] = [];
-    for (let i = 0; i < 12; i++) decay.push([i === 11 ? 10 : 0, 0, 1]);
+    for (let i = 0; i <= ANOMALY_WARMUP + 1; i++) decay.push([i === ANOMALY_WARMUP + 1 ? 10 : 0, 0, 1]);
     for (let i = 0; i < 100; i++) decay.push([0, 0, 1]);
     decay.push([5, 0, 1]);
     const last = feed(decay).at(-1)?.[1] ?? NaN;
