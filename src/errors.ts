@@ -149,3 +149,17 @@ export class UsageError extends ForecasterError {
     super('FC_ERR_USAGE', message);
   }
 }
+
+/** Background training failed or was stopped; the live model is untouched. */
+export class TrainingError extends ForecasterError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FC_ERR_TRAINING', message, options);
+  }
+}
+
+/** Not enough recent readings to train and validate a candidate model. */
+export class TrainingDataError extends ForecasterError {
+  constructor(message: string) {
+    super('FC_ERR_TRAINING_DATA', message);
+  }
+}

@@ -11,6 +11,7 @@ import { AckWriter } from '../ingest/ackWriter.ts';
 import { NdjsonSource } from '../ingest/ndjsonSource.ts';
 import { readCsv, replay } from '../ingest/csvReplay.ts';
 import { evalNab } from './evalNab.ts';
+import { retrainCommand } from './retrainCommand.ts';
 import { progressBar } from './progressBar.ts';
 import { createLogger } from '../log.ts';
 import { dbStats } from '../store/dbStats.ts';
@@ -27,6 +28,10 @@ commands:
                   run the live anomaly detector over a NAB-layout folder (data/, labels/),
                   write NAB's results layout (default results/nab) and print the NAB
                   standard, low-FP and low-FN scores beside the published detectors
+  retrain [--epochs N]
+                  fine-tune the live model on the database's recent readings on a trainer
+                  thread, with progress; promote it when it beats the live model on the
+                  held-back newest readings (a running service takes it at its next start)
   migrate         create or upgrade the SQLite file's schema, then exit
   db stats        print the SQLite file's size and row counts
   train-default   train the model shipped with the package on synthetic series
@@ -160,6 +165,10 @@ async function main(argv: readonly string[]): Promise<number> {
       if (positionals[1] !== 'nab') throw new UsageError(`unknown eval "${positionals[1] ?? ''}"; try: forecaster eval nab --data DIR`);
       if (values.data === undefined) throw new UsageError('eval nab needs --data DIR (a folder in NAB\'s layout: data/ and labels/)');
       await evalNab(config, log, values.data, values.out ?? 'results/nab', values.json === true);
+      return 0;
+    }
+    case 'retrain': {
+      await retrainCommand(config, log, { epochs: num('epochs', values.epochs) });
       return 0;
     }
     case 'migrate': {
