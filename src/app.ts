@@ -15,6 +15,9 @@ import type { StreamState } from './engine/stateTable.ts';
 import { stepTicks, type Tick } from './engine/stepTicks.ts';
 import { TickStats } from './engine/tickStats.ts';
 import { ModelFormatError } from './errors.ts';
+import { LiveModel, type TrainingEvent } from './jobs/liveModel.ts';
+import type { RetrainOutcome } from './jobs/retrain.ts';
+import type { TrainProgress } from './train/gruTrainer.ts';
 import { decodeModel, type Model } from './model/modelFile.ts';
 import { type InjectedAnomaly, simulate, Simulator } from './sim/simulator.ts';
 import { recover } from './store/recovery.ts';
@@ -25,6 +28,7 @@ import type { Metrics } from './serve/metrics.ts';
 
 export interface App {
   readonly backend: BackendSelection;
+  /** The live model. */
   readonly model: Model;
   readonly engine: Engine;
   readonly stats: TickStats;
@@ -43,7 +47,23 @@ export interface App {
   ready(): boolean;
   /** Ticks sent to the writer thread and not yet committed. */
   pendingWrites(): number;
+  /**
+   * Makes a stored model version live, between ticks: swaps the weights and
+   * replays each in-memory stream's latest `training.rewarmReadings` readings
+   * under them. Serves promotion and rollback. Resolves with the streams re-warmed.
+   * @throws ModelNotFoundError, ModelShapeError (another spec), StoreError.
+   */
+  setLiveModel(version: number): Promise<number>;
+  /**
+   * One retraining run now, on a trainer thread, from the stored recent readings;
+   * a promoted candidate goes live at once (as setLiveModel). A run already going is joined.
+   * @throws TrainingDataError, TrainingError, StoreError.
+   */
+  retrainNow(onProgress?: (p: TrainProgress) => void): Promise<RetrainOutcome>;
+  /** Progress and outcome of every retraining run (on a timer, on demand), for the feed and the metrics. */
+  readonly training$: Observable<TrainingEvent>;
 }
+
 
 export interface AppDeps {
   readonly log: Logger;
@@ -177,8 +197,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
 
   /** Posts a write of the tick (the writer starts on it at once) and notes the streams it changed. */
   let pending = 0;
+  /** Ticks stepped and sent to the writer, not yet committed (a promotion replays their readings too). */
+  const inFlight = new Set<Tick>();
   const post = (tick: Tick): { tick: Tick; committed: Promise<number>; postedAt: number } => {
     pending++;
+    inFlight.add(tick);
     for (const o of tick.outcomes) if (o.kind === 'forecast') dirty.add(o.stream);
     const committed = writer.write(tick);
     // The pipeline takes the failure up in order; this only keeps it from counting as unhandled.
@@ -187,6 +210,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   };
   const afterCommit = (w: { tick: Tick; postedAt: number }): Tick => {
     pending--;
+    inFlight.delete(w.tick);
     metrics?.storeLatency.observe((performance.now() - w.postedAt) / 1000);
     return w.tick;
   };
@@ -244,11 +268,29 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   let snapshotTimer: NodeJS.Timeout | null = null;
   let pruneTimer: NodeJS.Timeout | null = null;
   let evictTimer: NodeJS.Timeout | null = null;
+  let retrainTimer: NodeJS.Timeout | null = null;
   let failure: unknown = null;
+
+  const live = new LiveModel(model, {
+    store,
+    engine,
+    config,
+    backend: backend.name,
+    log: log.child({ component: 'model' }),
+    inFlight: () => inFlight,
+    switched: (next, keys) => {
+      model = next;
+      liveVersion = next.meta.version;
+      for (const k of keys) dirty.add(k);
+    },
+  });
+  const modelLog = log.child({ component: 'model' });
 
   return {
     backend,
-    model,
+    get model() {
+      return model;
+    },
     engine,
     stats,
     store,
@@ -293,6 +335,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
       pruneTimer = setInterval(() => {
         prune().catch((err: unknown) => storeLog.error({ err }, 'retention pass failed'));
       }, config.store.pruneIntervalS * 1000);
+      if (config.training.intervalS > 0) {
+        retrainTimer = setInterval(() => {
+          live.retrain().catch((err: unknown) => modelLog.warn({ err }, 'background retraining produced no model; the live one serves on'));
+        }, config.training.intervalS * 1000);
+      }
       if (config.store.idleEvictS > 0) {
         evictTimer = setInterval(() => {
           evictIdle().catch((err: unknown) => storeLog.error({ err }, 'evicting idle streams failed'));
@@ -302,13 +349,18 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     done: () => done.then(() => failure),
     ready: () => running,
     pendingWrites: () => pending,
+    setLiveModel: async (version) => live.set(version),
+    retrainNow: (onProgress) => live.retrain(onProgress),
+    training$: live.training$,
     async stop(): Promise<void> {
       running = false;
       stop$.next();
       await done;
       if (statsTimer !== null) clearInterval(statsTimer);
       stopping = true;
-      for (const t of [snapshotTimer, pruneTimer, evictTimer]) if (t !== null) clearInterval(t);
+      for (const t of [snapshotTimer, pruneTimer, evictTimer, retrainTimer]) if (t !== null) clearInterval(t);
+      // A run in progress is stopped; the live model is as it was.
+      await live.stop();
       if (subscription !== null) logStats();
       committed$.complete();
       alertSubscription?.unsubscribe();

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { type AlertConfig, DEFAULT_ALERTS, parseAlertRules, validateAlerts, type WebhookConfig } from './anomaly/alertConfig.ts';
 import { ConfigError } from './errors.ts';
+import { DEFAULT_TRAINING, type TrainingConfig, validateTraining } from './train/trainingConfig.ts';
 
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -96,6 +97,9 @@ export interface Config {
   readonly server: ServerConfig;
   readonly mqtt: MqttConfig;
   readonly alerts: AlertConfig;
+  readonly training: TrainingConfig;
+  /** Where CLI commands that act on a running service (`model list`, `model rollback`) reach it. */
+  readonly client: { readonly url: string; readonly token: string };
 }
 
 /** The model shipped with the package, trained by `forecaster train-default`. */
@@ -148,6 +152,8 @@ export const DEFAULTS: Config = {
     clientId: 'forecaster',
   },
   alerts: DEFAULT_ALERTS,
+  training: DEFAULT_TRAINING,
+  client: { url: 'http://127.0.0.1:8080', token: '' },
 };
 
 /** Partial overrides, as the CLI or a test gives them. */
@@ -162,6 +168,8 @@ export interface ConfigOverrides {
   server?: Partial<ServerConfig>;
   mqtt?: Partial<MqttConfig>;
   alerts?: Partial<Omit<AlertConfig, 'webhook'>> & { webhook?: Partial<WebhookConfig> };
+  training?: Partial<TrainingConfig>;
+  client?: Partial<Config['client']>;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -189,6 +197,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: Env = process.e
       ...overrides.alerts,
       webhook: { ...DEFAULTS.alerts.webhook, ...fromEnv.alerts?.webhook, ...overrides.alerts?.webhook },
     },
+    training: { ...DEFAULTS.training, ...fromEnv.training, ...overrides.training },
+    client: { ...DEFAULTS.client, ...fromEnv.client, ...overrides.client },
   };
   return deepFreeze(validate(merged));
 }
@@ -240,8 +250,17 @@ function readEnv(env: Env): ConfigOverrides & { engine: Partial<EngineConfig>; s
     ...(env.FORECASTER_ALERT_MQTT_TOPIC !== undefined ? { mqttTopic: env.FORECASTER_ALERT_MQTT_TOPIC } : {}),
   };
   setIfDefined(alerts, 'missingAfterIntervals', num('FORECASTER_ALERT_MISSING_INTERVALS'));
+  const training: Partial<TrainingConfig> = {};
+  setIfDefined(training, 'rewarmReadings', num('FORECASTER_REWARM_READINGS'));
+  setIfDefined(training, 'intervalS', num('FORECASTER_RETRAIN_INTERVAL_S'));
+  setIfDefined(training, 'margin', num('FORECASTER_RETRAIN_MARGIN'));
+  const client: Partial<Config['client']> = {};
+  setIfDefined(client, 'url', env.FORECASTER_URL || undefined);
+  setIfDefined(client, 'token', env.FORECASTER_TOKEN || undefined);
   return {
     alerts,
+    training,
+    client,
     backend: env.FORECASTER_BACKEND || undefined,
     modelPath: env.FORECASTER_MODEL || undefined,
     logLevel: env.FORECASTER_LOG_LEVEL || undefined,
@@ -286,10 +305,13 @@ interface Unchecked {
   server: ServerConfig;
   mqtt: MqttConfig;
   alerts: AlertConfig;
+  training: TrainingConfig;
+  client: Config['client'];
 }
 
 function validate(c: Unchecked): Config {
   validateAlerts(c.alerts);
+  validateTraining(c.training);
   const backend = c.backend;
   if (backend !== 'auto' && !isBackendName(backend)) {
     throw new ConfigError(`backend must be auto or one of ${BACKEND_NAMES.join(', ')}; got ${JSON.stringify(backend)}`);

@@ -126,6 +126,8 @@ export const HttpErrorCode = {
   CONTENT_TYPE: 'FC_ERR_CONTENT_TYPE',
   QUERY_INVALID: 'FC_ERR_QUERY_INVALID',
   STREAM_NOT_FOUND: 'FC_ERR_STREAM_NOT_FOUND',
+  MODEL_NOT_FOUND: 'FC_ERR_MODEL_NOT_FOUND',
+  MODEL_SHAPE: 'FC_ERR_MODEL_SHAPE',
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];
 
@@ -163,3 +165,13 @@ export class TrainingDataError extends ForecasterError {
     super('FC_ERR_TRAINING_DATA', message);
   }
 }
+
+/** A model version that the checkpoint store does not hold. */
+export class ModelNotFoundError extends ForecasterError {
+  constructor(message: string) {
+    super(HttpErrorCode.MODEL_NOT_FOUND, message);
+  }
+}
+
+/** A running service refused or could not be reached by a CLI command; carries the service's code. */
+export class ServiceCallError extends ForecasterError {}

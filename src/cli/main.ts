@@ -11,6 +11,7 @@ import { AckWriter } from '../ingest/ackWriter.ts';
 import { NdjsonSource } from '../ingest/ndjsonSource.ts';
 import { readCsv, replay } from '../ingest/csvReplay.ts';
 import { evalNab } from './evalNab.ts';
+import { modelCommand } from './modelCommand.ts';
 import { retrainCommand } from './retrainCommand.ts';
 import { progressBar } from './progressBar.ts';
 import { createLogger } from '../log.ts';
@@ -32,6 +33,11 @@ commands:
                   fine-tune the live model on the database's recent readings on a trainer
                   thread, with progress; promote it when it beats the live model on the
                   held-back newest readings (a running service takes it at its next start)
+  model list [--url URL]
+  model rollback VERSION [--url URL]
+                  list the checkpoints of a running service, or make VERSION live on it at
+                  once (streams re-warmed); URL from --url or FORECASTER_URL (default
+                  http://127.0.0.1:8080), token from FORECASTER_TOKEN (admin scope)
   migrate         create or upgrade the SQLite file's schema, then exit
   db stats        print the SQLite file's size and row counts
   train-default   train the model shipped with the package on synthetic series
@@ -85,6 +91,7 @@ async function main(argv: readonly string[]): Promise<number> {
       seed: { type: 'string' },
       data: { type: 'string' },
       json: { type: 'boolean' },
+      url: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -165,6 +172,10 @@ async function main(argv: readonly string[]): Promise<number> {
       if (positionals[1] !== 'nab') throw new UsageError(`unknown eval "${positionals[1] ?? ''}"; try: forecaster eval nab --data DIR`);
       if (values.data === undefined) throw new UsageError('eval nab needs --data DIR (a folder in NAB\'s layout: data/ and labels/)');
       await evalNab(config, log, values.data, values.out ?? 'results/nab', values.json === true);
+      return 0;
+    }
+    case 'model': {
+      await modelCommand(config, positionals[1], positionals[2], values.url);
       return 0;
     }
     case 'retrain': {

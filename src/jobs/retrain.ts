@@ -42,12 +42,28 @@ export function shouldPromote(liveNll: number, candidateNll: number, margin: num
  * thread, and records the result as a checkpoint (parent, metrics, data range):
  * live when it beats the live model by the margin, else a candidate that is not
  * used. The live model keeps serving whatever happens to the trainer.
+ * `signal` stops the trainer (the run then rejects with TrainingError).
  * @throws TrainingDataError (too little data), TrainingError (the trainer failed or was stopped), StoreError.
  */
-export async function retrain(store: Store, live: Model, backend: BackendName, opts: RetrainOptions, onProgress: (p: TrainProgress) => void = () => {}): Promise<RetrainOutcome> {
+export async function retrain(
+  store: Store,
+  live: Model,
+  backend: BackendName,
+  opts: RetrainOptions,
+  onProgress: (p: TrainProgress) => void = () => {},
+  signal?: AbortSignal,
+): Promise<RetrainOutcome> {
   const data = recentWindows(store.db, { ...opts.windows, horizons: live.spec.horizons });
   const trainer = await TrainerThread.start({ backend, spec: live.spec, init: live.weights, train: data.train, valid: data.valid, settings: opts.settings }, onProgress);
-  const result = await trainer.result;
+  const abort = () => void trainer.stop();
+  if (signal?.aborted) abort();
+  signal?.addEventListener('abort', abort);
+  let result: Awaited<typeof trainer.result>;
+  try {
+    result = await trainer.result;
+  } finally {
+    signal?.removeEventListener('abort', abort);
+  }
   const promoted = shouldPromote(result.initialLoss, result.validLoss, opts.margin);
   const metrics = { liveNll: result.initialLoss, candidateNll: result.validLoss, epochs: result.epochsRun, streams: data.streams, margin: opts.margin };
   const version = store.checkpoints.save(

@@ -124,6 +124,13 @@ export class FeedHub {
     }
   }
 
+  /** Sends a service event (training progress, model changes) to every client. */
+  publishEvent(event: object): void {
+    if (this.clients.size === 0) return;
+    const text = JSON.stringify(event);
+    for (const c of this.clients) c.ws.send(text);
+  }
+
   close(): void {
     for (const t of this.timers) clearInterval(t);
     for (const c of this.clients) c.ws.close(1001, 'server stopping');

@@ -3,7 +3,7 @@ import type { Observer } from 'rxjs';
 import type { Logger } from 'pino';
 import type { App } from '../app.ts';
 import type { Scope, ServerConfig } from '../config.ts';
-import { HttpErrorCode } from '../errors.ts';
+import { HttpErrorCode, ModelNotFoundError, ModelShapeError } from '../errors.ts';
 import { authorize, type Refusal } from './auth.ts';
 import type { IngestTracker } from './ingestTracker.ts';
 import type { Metrics } from './metrics.ts';
@@ -102,6 +102,38 @@ export function buildHttpServer(deps: ServerDeps): Server {
           threads: app.engine.executor.threads,
           checkpoints: app.store.checkpoints.list(),
         }),
+    },
+    '/api/v1/model/live': {
+      method: 'POST',
+      scope: 'admin',
+      handle: async (req, res) => {
+        const body = await readBody(req, 4096);
+        if (typeof body !== 'string') return refuse(res, body);
+        let version: unknown;
+        try {
+          version = (JSON.parse(body) as { version?: unknown }).version;
+        } catch {
+          version = undefined;
+        }
+        if (!Number.isInteger(version)) return refuse(res, { status: 400, code: HttpErrorCode.JSON_INVALID, message: 'expected {"version": N}' });
+        try {
+          const streams = await app.setLiveModel(version as number);
+          send(res, 200, { version, streams });
+        } catch (err) {
+          if (err instanceof ModelNotFoundError) return refuse(res, { status: 404, code: HttpErrorCode.MODEL_NOT_FOUND, message: err.message });
+          if (err instanceof ModelShapeError) return refuse(res, { status: 409, code: HttpErrorCode.MODEL_SHAPE, message: err.message });
+          throw err;
+        }
+      },
+    },
+    '/api/v1/model/retrain': {
+      method: 'POST',
+      scope: 'admin',
+      handle: (_req, res) => {
+        // Runs in the background (a trainer thread); progress shows in the metrics and on the feed.
+        app.retrainNow().catch((err: unknown) => log.warn({ err }, 'retraining did not produce a model'));
+        send(res, 202, { status: 'started' });
+      },
     },
   };
   const queries = new StoreQueries(app.store.db, app.store.writer.streams);

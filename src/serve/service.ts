@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { merge, Subject } from 'rxjs';
 import { MqttSource } from '../ingest/mqttSource.ts';
 import { type App, buildApp } from '../app.ts';
@@ -49,6 +49,20 @@ export async function startService(config: Config, log: Logger, options: Service
     hub.publishAlerts(events);
     metrics.alerts.inc(events.filter((e) => e.status === 'firing').length);
     if (mqtt !== null && config.alerts.mqttTopic !== '') mqtt.publishAlerts(config.alerts.mqttTopic, events);
+  });
+  const trainingRuns = new Counter({ name: 'forecaster_training_runs_total', help: 'Retraining runs, by outcome (promoted, kept, failed)', labelNames: ['outcome'], registers: [metrics.registry] });
+  const trainingEpoch = new Gauge({ name: 'forecaster_training_epoch', help: 'Epoch of the retraining run in progress (0: none)', registers: [metrics.registry] });
+  const trainingNll = new Gauge({ name: 'forecaster_training_valid_nll', help: 'Held-back NLL of the last retraining epoch', registers: [metrics.registry] });
+  new Gauge({ name: 'forecaster_model_version', help: 'The live model version', registers: [metrics.registry], collect() { this.set(app.engine.modelVersion); } });
+  app.training$.subscribe((e) => {
+    hub.publishEvent(e);
+    if (e.phase === 'epoch') {
+      trainingEpoch.set(e.epoch);
+      trainingNll.set(e.validNll);
+    } else {
+      trainingEpoch.set(0);
+      trainingRuns.inc({ outcome: e.phase === 'failed' ? 'failed' : e.promoted ? 'promoted' : 'kept' });
+    }
   });
   new Gauge({ name: 'forecaster_feed_clients', help: 'WebSocket feed subscribers connected', registers: [metrics.registry], collect() { this.set(hub.size); } });
   new Gauge({ name: 'forecaster_feed_dropped_messages', help: 'Feed messages replaced by newer ones of the same stream while their client was behind', registers: [metrics.registry], collect() { this.set(hub.dropped); } });

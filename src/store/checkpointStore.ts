@@ -83,6 +83,21 @@ export class CheckpointStore {
     return stored;
   }
 
+  /**
+   * Makes `version` the live one (retiring the current live one) in one transaction.
+   * @throws StoreError naming the file.
+   */
+  setLive(version: number): void {
+    try {
+      this.db.transaction(() => {
+        this.db.prepare("UPDATE model_checkpoints SET status = 'retired' WHERE status = 'live' AND version <> ?").run(version);
+        this.db.prepare("UPDATE model_checkpoints SET status = 'live' WHERE version = ?").run(version);
+      })();
+    } catch (err) {
+      throw toStoreError(err, this.file, `making model version ${version} live`);
+    }
+  }
+
   list(): CheckpointInfo[] {
     const rows = this.db.prepare('SELECT version, parent, created_at, status, metrics, data_from, data_to FROM model_checkpoints ORDER BY version').all() as Row[];
     return rows.map((r) => ({
