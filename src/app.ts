@@ -15,6 +15,7 @@ import type { StreamState } from './engine/stateTable.ts';
 import { stepTicks, type Tick } from './engine/stepTicks.ts';
 import { TickStats } from './engine/tickStats.ts';
 import { ModelFormatError } from './errors.ts';
+import { CronSchedule } from './jobs/cronSchedule.ts';
 import { LiveModel, type TrainingEvent } from './jobs/liveModel.ts';
 import type { RetrainOutcome } from './jobs/retrain.ts';
 import type { TrainProgress } from './train/gruTrainer.ts';
@@ -269,6 +270,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   let pruneTimer: NodeJS.Timeout | null = null;
   let evictTimer: NodeJS.Timeout | null = null;
   let retrainTimer: NodeJS.Timeout | null = null;
+  let scheduleTimer: NodeJS.Timeout | null = null;
   let failure: unknown = null;
 
   const live = new LiveModel(model, {
@@ -335,6 +337,24 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
       pruneTimer = setInterval(() => {
         prune().catch((err: unknown) => storeLog.error({ err }, 'retention pass failed'));
       }, config.store.pruneIntervalS * 1000);
+      if (config.training.schedule !== '') {
+        const cron = new CronSchedule(config.training.schedule);
+        const plan = (): void => {
+          const at = cron.next(new Date());
+          if (at === null || stopping) return;
+          // setTimeout takes at most ~24.8 days; a longer wait is taken in steps.
+          const wait = Math.min(at.getTime() - Date.now(), 2 ** 31 - 1);
+          scheduleTimer = setTimeout(() => {
+            if (Date.now() >= at.getTime()) {
+              modelLog.info({ schedule: config.training.schedule }, 'scheduled retraining starts');
+              live.retrain().catch((err: unknown) => modelLog.warn({ err }, 'scheduled retraining produced no model; the live one serves on'));
+            }
+            plan();
+          }, wait);
+          scheduleTimer.unref();
+        };
+        plan();
+      }
       if (config.training.intervalS > 0) {
         retrainTimer = setInterval(() => {
           live.retrain().catch((err: unknown) => modelLog.warn({ err }, 'background retraining produced no model; the live one serves on'));
@@ -359,6 +379,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
       if (statsTimer !== null) clearInterval(statsTimer);
       stopping = true;
       for (const t of [snapshotTimer, pruneTimer, evictTimer, retrainTimer]) if (t !== null) clearInterval(t);
+      if (scheduleTimer !== null) clearTimeout(scheduleTimer);
       // A run in progress is stopped; the live model is as it was.
       await live.stop();
       if (subscription !== null) logStats();

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.ts';
+import { CronSchedule } from '../jobs/cronSchedule.ts';
 
 export interface TrainingConfig {
   /** Readings of each active stream replayed under new weights when a model is promoted or rolled back. */
@@ -7,9 +8,11 @@ export interface TrainingConfig {
   readonly intervalS: number;
   /** Held-back NLL improvement (nats) a candidate needs to be promoted. */
   readonly margin: number;
+  /** Cron schedule (5 fields, UTC) of the nightly retraining; empty turns it off. */
+  readonly schedule: string;
 }
 
-export const DEFAULT_TRAINING: TrainingConfig = { rewarmReadings: 128, intervalS: 0, margin: 0.01 };
+export const DEFAULT_TRAINING: TrainingConfig = { rewarmReadings: 128, intervalS: 0, margin: 0.01, schedule: '0 3 * * *' };
 
 /** @throws ConfigError naming the first field out of range. */
 export function validateTraining(c: TrainingConfig): TrainingConfig {
@@ -19,5 +22,6 @@ export function validateTraining(c: TrainingConfig): TrainingConfig {
   int('rewarmReadings', c.rewarmReadings, 1, 100_000);
   int('intervalS', c.intervalS, 0, 30 * 86_400);
   if (!(typeof c.margin === 'number' && c.margin >= 0)) throw new ConfigError(`training.margin must be 0 or more; got ${c.margin}`);
+  if (c.schedule !== '') new CronSchedule(c.schedule); // throws ConfigError when malformed
   return c;
 }
