@@ -153,6 +153,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
 
   const metrics = deps.metrics;
   let running = false;
+  let sinceRetrain = 0;
   const onTick = (tick: Tick): void => {
     if (metrics !== undefined) {
       metrics.tickSize.observe(tick.readings.length);
@@ -167,6 +168,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     }
     committed$.next(tick);
     stats.record(tick);
+    if (config.training.everyReadings > 0) {
+      sinceRetrain += tick.readings.length;
+      if (sinceRetrain >= config.training.everyReadings) {
+        sinceRetrain = 0;
+        live.retrain().catch((err: unknown) => modelLog.warn({ err }, 'retraining after new readings produced no model; the live one serves on'));
+      }
+    }
     for (const o of tick.outcomes) {
       if (o.kind === 'forecast' && o.stream === sim.keys[0]) sample = o;
       else if (o.kind === 'rejected') engineLog.warn({ code: o.code, reason: o.message }, 'reading rejected');

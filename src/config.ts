@@ -254,6 +254,7 @@ function readEnv(env: Env): ConfigOverrides & { engine: Partial<EngineConfig>; s
   setIfDefined(training, 'rewarmReadings', num('FORECASTER_REWARM_READINGS'));
   setIfDefined(training, 'intervalS', num('FORECASTER_RETRAIN_INTERVAL_S'));
   setIfDefined(training, 'margin', num('FORECASTER_RETRAIN_MARGIN'));
+  setIfDefined(training, 'everyReadings', num('FORECASTER_RETRAIN_EVERY_READINGS'));
   if (env.FORECASTER_RETRAIN_SCHEDULE !== undefined) setIfDefined(training, 'schedule', env.FORECASTER_RETRAIN_SCHEDULE.trim());
   const client: Partial<Config['client']> = {};
   setIfDefined(client, 'url', env.FORECASTER_URL || undefined);

@@ -49,4 +49,24 @@ describe('retraining in the running service', () => {
     expect(metrics).toContain(`forecaster_model_version ${checkpoints.live.version}`);
     feed.close();
   }, 120_000);
+
+  it('retrains on its own after the configured number of new readings', async () => {
+    const config = loadConfig({ store: { path: tmp.path('n.db') }, statsIntervalS: 0, engine: { maxWaitMs: 2 }, server: { port: 0 }, training: { everyReadings: 1500 } }, {});
+    const svc = await startService(config, pino({ level: 'silent' }), { simulate: false });
+    const phases: string[] = [];
+    svc.app.training$.subscribe((e) => phases.push(e.phase));
+    const post = (from: number, to: number) => {
+      const rs = [];
+      for (let i = from; i < to; i++) for (let s = 0; s < 3; s++) rs.push({ stream: `n-${s}`, ts: T0 + i * 60_000, value: s + (i % 4) });
+      return fetch(`${svc.url}/api/v1/readings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rs) });
+    };
+    await post(0, 400); // 1,200 readings: not yet
+    await new Promise((r) => setTimeout(r, 200));
+    expect(phases).toEqual([]);
+    await post(400, 560); // 1,680 in all: a run starts
+    const end = Date.now() + 90_000;
+    while (!phases.some((p) => p !== 'epoch') && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    expect(phases.at(-1)).toBe('done');
+    await svc.stop();
+  }, 120_000);
 });
