@@ -7,7 +7,7 @@ import { type AlertEvent, AlertTracker } from './anomaly/alertTracker.ts';
 import { createBackendRegistry } from './backend/backendRegistry.ts';
 import type { BackendPlugin } from './backend/backendPlugin.ts';
 import { type BackendSelection, selectBackend } from './backend/selectBackend.ts';
-import type { Config } from './config.ts';
+import { type Config, serverUrl } from './config.ts';
 import { createEngine } from './engine/buildEngine.ts';
 import type { Engine } from './engine/engine.ts';
 import type { Forecast } from './engine/reading.ts';
@@ -64,7 +64,6 @@ export interface App {
   /** Progress and outcome of every retraining run (on a timer, on demand), for the feed and the metrics. */
   readonly training$: Observable<TrainingEvent>;
 }
-
 
 export interface AppDeps {
   readonly log: Logger;
@@ -129,7 +128,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   // Alerts open at the last stop carry on: they resolve, rather than open a second time.
   alertTracker.restore(store.alerts.openAlerts(), Date.now());
   const alertLog = log.child({ component: 'alerts' });
-  const externalUrl = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${config.server.port}`;
+  const externalUrl = serverUrl(config.server.host, config.server.port);
   let alertSubscription: Subscription | null = null;
   const storeAlerts = (events: AlertEvent[]): void => {
     const payloads = config.alerts.webhook.url === '' ? null : events.map((e) => alertmanagerPayload(e, externalUrl));
@@ -172,7 +171,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
       sinceRetrain += tick.readings.length;
       if (sinceRetrain >= config.training.everyReadings) {
         sinceRetrain = 0;
-        live.retrain().catch((err: unknown) => modelLog.warn({ err }, 'retraining after new readings produced no model; the live one serves on'));
+        retrainInBackground('new readings');
       }
     }
     for (const o of tick.outcomes) {
@@ -281,25 +280,28 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   let scheduleTimer: NodeJS.Timeout | null = null;
   let failure: unknown = null;
 
+  const modelLog = log.child({ component: 'model' });
   const live = new LiveModel(model, {
     store,
     engine,
     config,
     backend: backend.name,
-    log: log.child({ component: 'model' }),
+    log: modelLog,
     inFlight: () => inFlight,
     switched: (next, keys) => {
-      model = next;
       liveVersion = next.meta.version;
       for (const k of keys) dirty.add(k);
     },
   });
-  const modelLog = log.child({ component: 'model' });
+  /** Starts a retraining run that nobody awaits (timer, schedule, new readings); a failure leaves the live model serving. */
+  const retrainInBackground = (trigger: string): void => {
+    live.retrain().catch((err: unknown) => modelLog.warn({ err, trigger }, 'retraining produced no model; the live one serves on'));
+  };
 
   return {
     backend,
     get model() {
-      return model;
+      return live.model;
     },
     engine,
     stats,
@@ -355,7 +357,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
           scheduleTimer = setTimeout(() => {
             if (Date.now() >= at.getTime()) {
               modelLog.info({ schedule: config.training.schedule }, 'scheduled retraining starts');
-              live.retrain().catch((err: unknown) => modelLog.warn({ err }, 'scheduled retraining produced no model; the live one serves on'));
+              retrainInBackground('schedule');
             }
             plan();
           }, wait);
@@ -364,9 +366,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
         plan();
       }
       if (config.training.intervalS > 0) {
-        retrainTimer = setInterval(() => {
-          live.retrain().catch((err: unknown) => modelLog.warn({ err }, 'background retraining produced no model; the live one serves on'));
-        }, config.training.intervalS * 1000);
+        retrainTimer = setInterval(() => retrainInBackground('interval'), config.training.intervalS * 1000);
       }
       if (config.store.idleEvictS > 0) {
         evictTimer = setInterval(() => {

@@ -76,6 +76,11 @@ export interface ServerConfig {
   readonly tokens: readonly { readonly token: string; readonly scopes: readonly Scope[] }[];
 }
 
+/** The HTTP base URL of a server on `host` and `port` (IPv6 hosts in brackets). */
+export function serverUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 export interface MqttConfig {
   /** Broker URL; empty turns MQTT ingest off. */
   readonly url: string;

@@ -27,6 +27,16 @@ export interface AlertEvent {
   readonly summary: string;
 }
 
+/** An alert that was open when the service stopped, as the store gives it back. */
+export interface RestoredAlert {
+  readonly stream: string;
+  readonly id: string;
+  readonly kind: AlertKind;
+  readonly openedAt: number;
+  readonly peak: number;
+  readonly severity: AlertSeverity;
+}
+
 interface OpenAlert {
   id: string;
   kind: AlertKind;
@@ -128,26 +138,14 @@ export class AlertTracker {
     return events;
   }
 
-  /** The open alerts, for a restart or a hand-over. */
-  openAlerts(): AlertEvent[] {
-    const out: AlertEvent[] = [];
-    for (const [stream, s] of this.states) if (s.open !== null) out.push(this.event(stream, s.open, 'firing', null, null, 'open'));
-    return out;
-  }
-
   /** Brings back alerts that were open when the service stopped, so they resolve instead of opening twice. */
-  restore(open: readonly { stream: string; id: string; kind: AlertKind; openedAt: number; peak: number; severity: AlertSeverity }[], now: number): void {
+  restore(open: readonly RestoredAlert[], now: number): void {
     for (const a of open) {
       const s = this.stateOf(a.stream);
       s.open = { id: a.id, kind: a.kind, openedAt: a.openedAt, peak: a.peak, severity: a.severity };
       s.lastTs = a.openedAt;
       s.seenAt = now;
     }
-  }
-
-  /** Forgets a stream (evicted from memory): an open alert stays open in the store. */
-  forget(stream: string): void {
-    this.states.delete(stream);
   }
 
   private stateOf(stream: string): StreamAlertState {

@@ -1,9 +1,17 @@
 import type { Logger } from 'pino';
 import type { WebhookConfig } from './alertConfig.ts';
 
+/** One webhook delivery waiting in the outbox. */
+export interface OutboxRow {
+  readonly id: number;
+  readonly alertKey: string;
+  readonly payload: string;
+  readonly attempts: number;
+}
+
 /** What the delivery needs of the outbox (the store's AlertStore, on the writer thread). */
 export interface Outbox {
-  due(now: number, limit: number): { id: number; alertKey: string; payload: string; attempts: number }[];
+  due(now: number, limit: number): OutboxRow[];
   delivered(id: number): void;
   /** The earliest retry time waiting, or null when the outbox is empty. */
   nextAttemptAt(): number | null;

@@ -18,21 +18,10 @@ export interface RejectedIndex {
  * The result of one tick, in buffers the engine owns and reuses: valid until
  * the next `step`. Row p describes the p-th accepted reading, in input order.
  */
-export interface TickOutput {
+export interface TickOutput extends RowOutputs {
   readonly count: number;
   /** Index of row p's reading in the tick's input. */
   readonly readingIndex: Int32Array;
-  /** count × K forecast means and scales, raw units. */
-  readonly mean: Float64Array;
-  readonly scale: Float64Array;
-  /** The stream's typical interval between readings, ms (NaN until known). */
-  readonly interval: Float64Array;
-  /** The one-step forecast that was current when the reading arrived (NaN for a first reading). */
-  readonly priorMean: Float64Array;
-  readonly priorScale: Float64Array;
-  /** Anomaly score and likelihood of each reading, in [0, 1) (see anomaly/readingAnomaly.ts). */
-  readonly score: Float64Array;
-  readonly likelihood: Float64Array;
   readonly rejected: readonly RejectedIndex[];
   /** Batched steps this tick took (more than one when a stream had several readings). */
   readonly rounds: number;

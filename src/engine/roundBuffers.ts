@@ -11,14 +11,17 @@ export interface RowInputs {
   readonly outRow: Int32Array;
 }
 
-/** Per output row (accepted readings in input order); K values a row for mean and scale. */
+/** Per output row (accepted readings in input order). */
 export interface RowOutputs {
+  /** count × K forecast means and scales, raw units. */
   readonly mean: Float64Array;
   readonly scale: Float64Array;
+  /** The stream's typical interval between readings, ms (NaN until known). */
   readonly interval: Float64Array;
+  /** The one-step forecast that was current when the reading arrived (NaN for a first reading). */
   readonly priorMean: Float64Array;
   readonly priorScale: Float64Array;
-  /** Anomaly score and likelihood of each reading (see anomaly/readingAnomaly.ts). */
+  /** Anomaly score and likelihood of each reading, in [0, 1) (see anomaly/readingAnomaly.ts). */
   readonly score: Float64Array;
   readonly likelihood: Float64Array;
 }

@@ -38,10 +38,15 @@ export class LiveModel {
   private readonly stopTraining = new AbortController();
   private readonly lastReadings;
 
-  constructor(public model: Model, private readonly deps: LiveModelDeps) {
+  constructor(private current: Model, private readonly deps: LiveModelDeps) {
     this.lastReadings = deps.store.db.prepare<[string, number], { ts: number; value: number }>(
       'SELECT r.ts, r.value FROM readings r JOIN streams s ON s.id = r.stream_id WHERE s.key = ? ORDER BY r.ts DESC LIMIT ?',
     );
+  }
+
+  /** The model serving now. */
+  get model(): Model {
+    return this.current;
   }
 
   /**
@@ -59,7 +64,7 @@ export class LiveModel {
     // Synchronous throughout, so no tick runs in between.
     const history = this.histories(config.training.rewarmReadings);
     engine.setModel(next.weights, version);
-    this.model = next;
+    this.current = next;
     const keys = [...engine.table.streamKeys()];
     const replayed = rewarm(engine, keys, history);
     store.checkpoints.setLive(version);

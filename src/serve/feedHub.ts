@@ -102,7 +102,7 @@ export class FeedHub {
       const sig = c.patterns.signature();
       let frame = frames.get(sig);
       if (frame === undefined) {
-        const mine = c.patterns.matchesAll() ? texts : texts.filter((_, i) => c.patterns.matches(streams[i]));
+        const mine = matching(c, texts, streams);
         frame = mine.length === 0 ? null : frameOf(mine);
         frames.set(sig, frame);
       }
@@ -118,8 +118,9 @@ export class FeedHub {
   publishAlerts(events: readonly { readonly stream: string }[]): void {
     if (this.clients.size === 0 || events.length === 0) return;
     const texts = events.map((e) => JSON.stringify(e));
+    const streams = events.map((e) => e.stream);
     for (const c of this.clients) {
-      const mine = c.patterns.matchesAll() ? texts : texts.filter((_, i) => c.patterns.matches(events[i].stream));
+      const mine = matching(c, texts, streams);
       if (mine.length > 0) c.ws.send(`{"type":"alerts","alerts":[${mine.join(',')}]}`);
     }
   }
@@ -210,6 +211,11 @@ export class FeedHub {
       c.ws.ping();
     }
   }
+}
+
+/** The texts whose stream (`streams[i]` for `texts[i]`) the client subscribes to. */
+function matching(c: FeedClient, texts: string[], streams: readonly string[]): string[] {
+  return c.patterns.matchesAll() ? texts : texts.filter((_, i) => c.patterns.matches(streams[i]));
 }
 
 function frameOf(texts: readonly string[]): string {

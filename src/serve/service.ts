@@ -5,7 +5,7 @@ import { Counter, Gauge } from 'prom-client';
 import { merge, Subject } from 'rxjs';
 import { MqttSource } from '../ingest/mqttSource.ts';
 import { type App, buildApp } from '../app.ts';
-import type { Config } from '../config.ts';
+import { type Config, serverUrl } from '../config.ts';
 import { ListenError } from '../errors.ts';
 import { FeedHub } from './feedHub.ts';
 import { buildHttpServer } from './httpServer.ts';
@@ -82,8 +82,7 @@ export async function startService(config: Config, log: Logger, options: Service
     throw new ListenError(`cannot listen on ${config.server.host}:${config.server.port} (${code || (err instanceof Error ? err.message : String(err))}); choose another with --port`, { cause: err });
   }
   const { port } = server.address() as AddressInfo;
-  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
-  const url = `http://${host}:${port}`;
+  const url = serverUrl(config.server.host, port);
   log.info({ url, auth: config.server.tokens.length > 0 ? 'tokens' : 'open (loopback only)' }, 'HTTP API listening');
   return {
     app,

@@ -1,31 +1,14 @@
-import type { AlertEvent, AlertKind, AlertSeverity } from '../anomaly/alertTracker.ts';
+import type { AlertEvent, AlertKind, AlertSeverity, RestoredAlert } from '../anomaly/alertTracker.ts';
+import type { Outbox, OutboxRow } from '../anomaly/webhookDelivery.ts';
 import type { Db } from './openDatabase.ts';
 import type { StreamIds } from './streamIds.ts';
-
-/** One webhook delivery waiting in the outbox. */
-export interface OutboxRow {
-  readonly id: number;
-  readonly alertKey: string;
-  readonly payload: string;
-  readonly attempts: number;
-}
-
-/** An alert that was open when the service stopped. */
-export interface StoredOpenAlert {
-  readonly stream: string;
-  readonly id: string;
-  readonly kind: AlertKind;
-  readonly openedAt: number;
-  readonly peak: number;
-  readonly severity: AlertSeverity;
-}
 
 /**
  * The alerts table and the webhook outbox. `write` upserts each event's alert
  * by identity and, with a webhook configured, queues its delivery in the same
  * transaction. Used on the writer thread, the one connection that writes.
  */
-export class AlertStore {
+export class AlertStore implements Outbox {
   private readonly upsert;
   private readonly enqueue;
   private readonly dueRows;
@@ -34,9 +17,10 @@ export class AlertStore {
   private readonly toDead;
   private readonly openRows;
   private readonly earliest;
+  private readonly bury: (id: number, attempts: number, error: string, now: number) => void;
   private readonly writeAll: (events: readonly AlertEvent[], payloads: readonly string[] | null, now: number) => void;
 
-  constructor(private readonly db: Db, private readonly streams: StreamIds) {
+  constructor(db: Db, private readonly streams: StreamIds) {
     this.upsert = db.prepare(
       `INSERT INTO alerts (stream_id, opened_at, resolved_at, severity, kind, score, details) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(stream_id, kind, opened_at) DO UPDATE SET resolved_at = excluded.resolved_at,
@@ -58,6 +42,10 @@ export class AlertStore {
       `SELECT s.key AS stream, a.kind, a.opened_at AS openedAt, a.score AS peak, a.severity, a.details
        FROM alerts a JOIN streams s ON s.id = a.stream_id WHERE a.resolved_at IS NULL`,
     );
+    this.bury = db.transaction((id: number, attempts: number, error: string, now: number) => {
+      this.toDead.run(attempts, error, now, id);
+      this.remove.run(id);
+    });
     this.writeAll = db.transaction((events: readonly AlertEvent[], payloads: readonly string[] | null, now: number) => {
       events.forEach((e, i) => {
         const sid = this.streams.idOf(e.stream, e.openedAt);
@@ -96,14 +84,11 @@ export class AlertStore {
       this.retry.run(attempts, nextAt, error, id);
       return;
     }
-    this.db.transaction(() => {
-      this.toDead.run(attempts, error, now, id);
-      this.remove.run(id);
-    })();
+    this.bury(id, attempts, error, now);
   }
 
   /** Alerts still open, to carry their lifecycle over a restart. */
-  openAlerts(): StoredOpenAlert[] {
+  openAlerts(): RestoredAlert[] {
     return this.openRows.all().map((r) => {
       const details = r.details === null ? {} : (JSON.parse(r.details) as { id?: string });
       return { stream: r.stream, id: details.id ?? `${r.stream}@${r.openedAt}`, kind: r.kind, openedAt: r.openedAt, peak: r.peak, severity: r.severity };
