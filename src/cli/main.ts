@@ -11,6 +11,7 @@ import { AckWriter } from '../ingest/ackWriter.ts';
 import { NdjsonSource } from '../ingest/ndjsonSource.ts';
 import { readCsv, replay } from '../ingest/csvReplay.ts';
 import { evalNab } from './evalNab.ts';
+import { evalOnline, parseHorizons } from './evalOnline.ts';
 import { modelCommand } from './modelCommand.ts';
 import { retrainCommand } from './retrainCommand.ts';
 import { progressBar } from './progressBar.ts';
@@ -29,6 +30,11 @@ commands:
                   run the live anomaly detector over a NAB-layout folder (data/, labels/),
                   write NAB's results layout (default results/nab) and print the NAB
                   standard, low-FP and low-FN scores beside the published detectors
+  eval online --data FILE.csv [--horizon 1,24,48] [--json]
+                  the online test-then-train protocol on a multi-column CSV (ETT layout),
+                  each column a stream: warm up on the training rows, then walk the test
+                  rows forecasting the next H values before learning from them; prints MSE
+                  and MAE per horizon beside "repeat the last value"
   retrain [--epochs N]
                   fine-tune the live model on the database's recent readings on a trainer
                   thread, with progress; promote it when it beats the live model on the
@@ -90,6 +96,7 @@ async function main(argv: readonly string[]): Promise<number> {
       epochs: { type: 'string' },
       seed: { type: 'string' },
       data: { type: 'string' },
+      horizon: { type: 'string' },
       json: { type: 'boolean' },
       url: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -169,7 +176,12 @@ async function main(argv: readonly string[]): Promise<number> {
       return failure === null ? 0 : 1;
     }
     case 'eval': {
-      if (positionals[1] !== 'nab') throw new UsageError(`unknown eval "${positionals[1] ?? ''}"; try: forecaster eval nab --data DIR`);
+      if (positionals[1] === 'online') {
+        if (values.data === undefined) throw new UsageError('eval online needs --data FILE.csv (a time column, then one column per stream, like ETT)');
+        await evalOnline(config, log, values.data, parseHorizons(values.horizon ?? '1,24,48'), values.json === true);
+        return 0;
+      }
+      if (positionals[1] !== 'nab') throw new UsageError(`unknown eval "${positionals[1] ?? ''}"; try: forecaster eval nab --data DIR, or forecaster eval online --data FILE.csv`);
       if (values.data === undefined) throw new UsageError('eval nab needs --data DIR (a folder in NAB\'s layout: data/ and labels/)');
       await evalNab(config, log, values.data, values.out ?? 'results/nab', values.json === true);
       return 0;

@@ -27,6 +27,8 @@ export interface TrainOptions {
   /** Epochs without a better validation loss before stopping. */
   readonly patience: number;
   readonly clipNorm?: number;
+  /** Adds this times the masked squared error of the means (normalised units) to the NLL; 0 (the default) is NLL alone. */
+  readonly squaredErrorWeight?: number;
   readonly onProgress?: (p: TrainProgress) => void;
 }
 
@@ -75,10 +77,10 @@ export async function trainGru(opts: TrainOptions): Promise<TrainResult> {
 }
 
 /** Mean validation NLL of `weights` over `data` (no training). */
-export function evaluateWeights(spec: ModelSpec, weights: GruWeights, data: TrainingData, chunk = 64, batchSize = 256): number {
+export function evaluateWeights(spec: ModelSpec, weights: GruWeights, data: TrainingData, chunk = 64, batchSize = 256, squaredErrorWeight = 0): number {
   const vars = makeVars(weights, weightShapes(spec), false);
   try {
-    return evaluate(vars, { spec, chunk, batchSize }, data);
+    return evaluate(vars, { spec, chunk, batchSize, squaredErrorWeight }, data);
   } finally {
     for (const v of Object.values(vars)) v.dispose();
   }
@@ -90,7 +92,7 @@ function runEpoch(vars: Vars, opts: TrainOptions, data: TrainingData, optimizer:
   forEachChunk(data, opts, (batch, hPrev) => {
     let hLast: tf.Tensor2D | null = null;
     const { value, grads } = tf.variableGrads(() => {
-      const r = chunkLoss(vars, opts.spec, batch, hPrev);
+      const r = chunkLoss(vars, opts.spec, batch, hPrev, opts.squaredErrorWeight ?? 0);
       hLast = tf.keep(r.hLast);
       return r.loss;
     });
@@ -105,11 +107,11 @@ function runEpoch(vars: Vars, opts: TrainOptions, data: TrainingData, optimizer:
   return total / Math.max(1, batches);
 }
 
-function evaluate(vars: Vars, opts: Pick<TrainOptions, 'spec' | 'chunk' | 'batchSize'>, data: TrainingData): number {
+function evaluate(vars: Vars, opts: Pick<TrainOptions, 'spec' | 'chunk' | 'batchSize' | 'squaredErrorWeight'>, data: TrainingData): number {
   let weighted = 0;
   let count = 0;
   forEachChunk(data, opts, (batch, h) => {
-    const { loss, hLast } = chunkLoss(vars, opts.spec, batch, h);
+    const { loss, hLast } = chunkLoss(vars, opts.spec, batch, h, opts.squaredErrorWeight ?? 0);
     let m = 0;
     for (const v of batch.mask.dataSync<'float32'>()) m += v;
     weighted += loss.dataSync()[0] * m;
@@ -169,7 +171,7 @@ function sliceBatch(data: TrainingData, spec: ModelSpec, first: number, count: n
  * r, z = σ([x, h]W + b); h' = tanh([x, r⊙h]W_h + b_h); h = z⊙h + (1−z)⊙h'.
  * Returns the masked mean Gaussian NLL over the chunk and the last hidden state.
  */
-function chunkLoss(vars: Vars, spec: ModelSpec, batch: Batch, h0: tf.Tensor2D): { loss: tf.Scalar; hLast: tf.Tensor2D } {
+function chunkLoss(vars: Vars, spec: ModelSpec, batch: Batch, h0: tf.Tensor2D, squaredErrorWeight: number): { loss: tf.Scalar; hLast: tf.Tensor2D } {
   return tf.tidy(() => {
     const [count, len] = batch.x.shape;
     const k = spec.horizons.length;
@@ -192,7 +194,8 @@ function chunkLoss(vars: Vars, spec: ModelSpec, batch: Batch, h0: tf.Tensor2D): 
     const scale = tf.add(tf.softplus(tf.slice(out, [0, k], [count * len, k])), MIN_SCALE);
     const y = tf.reshape(batch.y, [count * len, k]);
     const mask = tf.reshape(batch.mask, [count * len, k]);
-    const nll = tf.add(tf.log(scale), tf.mul(0.5, tf.square(tf.div(tf.sub(y, mean), scale))));
+    let nll = tf.add(tf.log(scale), tf.mul(0.5, tf.square(tf.div(tf.sub(y, mean), scale))));
+    if (squaredErrorWeight > 0) nll = tf.add(nll, tf.mul(squaredErrorWeight, tf.square(tf.sub(y, mean))));
     const loss = tf.div(tf.sum(tf.mul(nll, mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
     return { loss, hLast: h };
   });

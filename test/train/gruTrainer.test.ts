@@ -33,6 +33,16 @@ describe('trainGru', () => {
     expect(tf.memory().numTensors).toBe(tensors);
   });
 
+  it('adds the weighted squared error of the means to the NLL when asked', () => {
+    const valid = buildTrainingData(Array.from({ length: 4 }, (_, i) => generateSeries(50 + i, 80)), 64, spec.horizons);
+    const w = initWeights(spec, 6);
+    const nll = evaluateWeights(spec, w, valid, 32, 16);
+    const one = evaluateWeights(spec, w, valid, 32, 16, 1) - nll;
+    const three = evaluateWeights(spec, w, valid, 32, 16, 3) - nll;
+    expect(one).toBeGreaterThan(0);
+    expect(three).toBeCloseTo(3 * one, 3);
+  });
+
   it('generates the same series from the same seed', () => {
     expect(generateSeries(9, 50)).toEqual(generateSeries(9, 50));
     expect(generateSeries(9, 50).values).not.toEqual(generateSeries(10, 50).values);
