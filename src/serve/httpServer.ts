@@ -5,9 +5,11 @@ import type { App } from '../app.ts';
 import type { Scope, ServerConfig } from '../config.ts';
 import { HttpErrorCode, ModelNotFoundError, ModelShapeError } from '../errors.ts';
 import { authorize, type Refusal } from './auth.ts';
+import type { EngineFigures } from './engineFigures.ts';
 import type { IngestTracker } from './ingestTracker.ts';
 import type { Metrics } from './metrics.ts';
 import { parseReadings } from './parseReadings.ts';
+import { isStaticPath, sendStatic } from './staticFiles.ts';
 import { StoreQueries } from '../store/queries.ts';
 
 export interface ServerDeps {
@@ -16,6 +18,7 @@ export interface ServerDeps {
   readonly ingest: Observer<unknown>;
   readonly tracker: IngestTracker;
   readonly metrics: Metrics;
+  readonly figures: EngineFigures;
   readonly config: ServerConfig;
   readonly log: Logger;
 }
@@ -23,8 +26,9 @@ export interface ServerDeps {
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 
 /**
- * The HTTP API, not yet listening: health and readiness (open), Prometheus
- * metrics (admin), and reading ingest (ingest scope). Every refusal carries a
+ * The HTTP API, not yet listening: the web page and health and readiness
+ * (open), Prometheus metrics (admin), reading ingest (ingest scope), queries
+ * and status (feed scope), model changes (admin). Every refusal carries a
  * stable code; bodies are read up to the configured limit and no further.
  */
 export function buildHttpServer(deps: ServerDeps): Server {
@@ -103,6 +107,18 @@ export function buildHttpServer(deps: ServerDeps): Server {
           checkpoints: app.store.checkpoints.list(),
         }),
     },
+    '/api/v1/status': {
+      method: 'GET',
+      scope: 'feed',
+      handle: (_req, res) =>
+        send(res, 200, {
+          backend: app.backend.name,
+          threads: app.engine.executor.threads,
+          streams: app.engine.table.size,
+          modelVersion: app.engine.modelVersion,
+          engine: deps.figures.snapshot(),
+        }),
+    },
     '/api/v1/model/live': {
       method: 'POST',
       scope: 'admin',
@@ -157,6 +173,10 @@ export function buildHttpServer(deps: ServerDeps): Server {
 
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    if (isStaticPath(path) && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.on('finish', () => metrics.httpRequests.inc({ route: 'page', status: String(res.statusCode) }));
+      return sendStatic(path, res);
+    }
     const route = routes[path] ?? (path.startsWith('/api/v1/streams/') ? { method: 'GET', scope: 'feed' as Scope, handle: streamRoute } : undefined);
     // Label by route, never by stream key: keys would make the series unbounded.
     const label = routes[path] !== undefined ? path : route !== undefined ? '/api/v1/streams/:key' : 'unknown';

@@ -7,6 +7,7 @@ import { MqttSource } from '../ingest/mqttSource.ts';
 import { type App, buildApp } from '../app.ts';
 import { type Config, serverUrl } from '../config.ts';
 import { ListenError } from '../errors.ts';
+import { EngineFigures } from './engineFigures.ts';
 import { FeedHub } from './feedHub.ts';
 import { buildHttpServer } from './httpServer.ts';
 import { attachWebSockets } from './wsServer.ts';
@@ -42,7 +43,10 @@ export async function startService(config: Config, log: Logger, options: Service
   const app = await buildApp(config, { log, metrics, extraSource: extra, simulate: options.simulate ?? true });
   app.committed$.subscribe((tick) => tracker.committed(tick));
   if (mqtt !== null) app.committed$.subscribe((tick) => mqtt.committed(tick));
-  const server = buildHttpServer({ app, ingest, tracker, metrics, config: config.server, log: log.child({ component: 'http' }) });
+  const figures = new EngineFigures();
+  app.committed$.subscribe((tick) => figures.record(tick));
+  app.training$.subscribe((e) => figures.training(e));
+  const server = buildHttpServer({ app, ingest, tracker, metrics, figures, config: config.server, log: log.child({ component: 'http' }) });
   const hub = new FeedHub({ softBufferBytes: config.server.feedSoftBufferBytes, maxBehindMs: config.server.feedMaxBehindMs, maxPatterns: 1000, maxPatternLength: config.engine.maxKeyLength });
   app.committed$.subscribe((tick) => hub.publish(tick));
   app.alerts$.subscribe((events) => {

@@ -41,6 +41,23 @@ describe('HTTP API', () => {
     tmp.remove();
   });
 
+  it('serves the web page and its assets without a token, and nothing else from the disk', async () => {
+    const page = await fetch(`${service.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('/app.js');
+    for (const asset of ['/app.js', '/style.css', '/vendor/uplot.js', '/vendor/uplot.css']) expect((await fetch(`${service.url}${asset}`)).status, asset).toBe(200);
+    for (const probe of ['/../package.json', '/%2e%2e/package.json', '/web/app.js', '/index.html']) {
+      const res = await fetch(`${service.url}${probe}`);
+      expect(res.status, probe).toBe(404);
+    }
+    // The data behind the page still needs a token.
+    expect((await fetch(`${service.url}/api/v1/status`)).status).toBe(401);
+    const status = await fetch(`${service.url}/api/v1/status`, { headers: { authorization: `Bearer ${FEED}` } });
+    expect(status.status).toBe(200);
+    expect(await status.json()).toMatchObject({ backend: expect.any(String), engine: { ticks: expect.any(Number) } });
+  });
+
   it('answers health and readiness without a token', async () => {
     expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${service.url}/readyz`);
