@@ -143,8 +143,6 @@ async function main(argv: readonly string[]): Promise<number> {
         stopAll = () => stdinApp.stop();
       } else {
         const service = await startService(config, log);
-        const auth = config.server.tokens.length > 0 ? '?token=<a feed-scope token>' : '';
-        process.stderr.write(`\nforecaster: the live page is at ${service.url}/${auth}\n\n`);
         app = service.app;
         stopAll = () => service.stop();
       }

@@ -87,7 +87,8 @@ export async function startService(config: Config, log: Logger, options: Service
   }
   const { port } = server.address() as AddressInfo;
   const url = serverUrl(config.server.host, port);
-  log.info({ url, auth: config.server.tokens.length > 0 ? 'tokens' : 'open (loopback only)' }, 'HTTP API listening');
+  const tokens = config.server.tokens.length > 0;
+  log.info({ url, auth: tokens ? 'tokens' : 'open (loopback only)' }, `HTTP API listening; the live page is at ${url}/${tokens ? '?token=<a feed-scope token>' : ''}`);
   return {
     app,
     hub,
