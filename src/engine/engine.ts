@@ -61,6 +61,9 @@ export class Engine {
   private readingRow = new Int32Array(0);
   private roundStart = new Int32Array(0);
   private fill = new Int32Array(0);
+  /** End of the first-round rows handed to the executor before planning finished (0: none), and of those finished. */
+  private earlyTo = 0;
+  private doneTo = 0;
   /** The tick's accepted readings in round order, shared with compute threads. */
   private rows: RowInputs = allocRowInputs(0);
   private out: RowOutputs & { count: number; readingIndex: Int32Array; rejected: RejectedIndex[]; rounds: number };
@@ -112,14 +115,34 @@ export class Engine {
   step(readings: readonly unknown[]): TickOutput {
     const n = readings.length;
     this.reserveTick(n);
-    const rounds = this.plan(readings);
+    this.earlyTo = 0;
+    this.doneTo = 0;
+    let rounds: number;
+    try {
+      rounds = this.plan(readings);
+    } catch (err) {
+      // Rows handed out early are being written: wait for them before the error goes up.
+      this.finishEarly();
+      throw err;
+    }
     const out = this.out;
-    for (let r = 0; r < rounds; r++) this.executor.run(this.table, this.rows, out, this.roundStart[r], this.roundStart[r + 1]);
+    for (let r = 0; r < rounds; r++) {
+      const from = r === 0 ? this.doneTo : this.roundStart[r];
+      if (from < this.roundStart[r + 1]) this.executor.run(this.table, this.rows, out, from, this.roundStart[r + 1]);
+    }
     out.rounds = rounds;
     return out;
   }
 
-  /** Validates every reading, gives each accepted one its round and output row. Returns the round count. */
+  /**
+   * Validates every reading and gives each accepted one its round and output
+   * row. First-round rows are written in place as they are found, so that once
+   * `earlyRows` of them exist the executor can start on them while the rest is
+   * planned (should the table have to grow meanwhile, those rows are finished
+   * first: growing moves its shared arrays). Later rounds (a stream with several
+   * readings) are placed after them.
+   * Returns the round count.
+   */
   private plan(readings: readonly unknown[]): number {
     const n = readings.length;
     const table = this.table;
@@ -131,8 +154,11 @@ export class Engine {
     const tick = ++this.tickId;
     const now = Date.now();
     const out = this.out;
+    const rows = this.rows;
     out.rejected = [];
+    const early = this.executor.earlyRows?.(n) ?? 0;
     let accepted = 0;
+    let firsts = 0;
     let rounds = 0;
     this.roundStart.fill(0, 0, n + 2);
     for (let i = 0; i < n; i++) {
@@ -144,11 +170,12 @@ export class Engine {
         continue;
       }
       // checkReadingShape has established these types.
-      const { stream, ts } = r as { stream: string; ts: number };
+      const { stream, ts, value } = r as { stream: string; ts: number; value: number };
       let slot = table.slotOf(stream);
       if (slot < 0 && this.loader !== undefined) {
         const state = this.loader(stream);
         if (state !== undefined) {
+          if (table.full) this.finishEarly();
           slot = table.importState(state);
           if (table.generation !== this.tableGeneration) this.reserveSlots();
           this.slotStamp[slot] = 0;
@@ -163,6 +190,8 @@ export class Engine {
           continue;
         }
       } else {
+        // Growing reallocates the table's arrays: rows handed out early must be finished first.
+        if (table.full) this.finishEarly();
         slot = table.ensure(stream);
         if (table.generation !== this.tableGeneration) this.reserveSlots();
       }
@@ -173,20 +202,37 @@ export class Engine {
       const round = this.slotRounds[slot]++;
       this.slotLastTs[slot] = ts;
       this.slotSeenAt[slot] = now;
+      const row = accepted++;
+      out.readingIndex[row] = i;
+      if (round === 0) {
+        const p = firsts++;
+        rows.slot[p] = slot;
+        rows.ts[p] = ts;
+        rows.value[p] = value;
+        rows.outRow[p] = row;
+        if (firsts === early) {
+          this.executor.startEarly?.(table, rows, out, 0, early);
+          this.earlyTo = early;
+        }
+        continue;
+      }
       this.readingRound[i] = round;
       this.readingSlot[i] = slot;
-      this.readingRow[i] = accepted++;
+      this.readingRow[i] = row;
       this.roundStart[round + 1]++;
       if (round + 1 > rounds) rounds = round + 1;
     }
-    // Counting sort of accepted readings by round, input order kept within a round.
-    for (let r = 0; r < rounds; r++) this.roundStart[r + 1] += this.roundStart[r];
+    out.count = accepted;
+    if (firsts > 0 && rounds === 0) rounds = 1;
+    this.roundStart[1] = firsts;
+    if (rounds <= 1) return rounds;
+    // Later rounds: a counting sort after the first round's rows, input order kept within a round.
+    for (let r = 1; r < rounds; r++) this.roundStart[r + 1] += this.roundStart[r];
     const fill = this.fill;
-    for (let r = 0; r < rounds; r++) fill[r] = this.roundStart[r];
-    const rows = this.rows;
+    for (let r = 1; r < rounds; r++) fill[r] = this.roundStart[r];
     for (let i = 0; i < n; i++) {
       const r = this.readingRound[i];
-      if (r < 0) continue;
+      if (r < 1) continue;
       const p = fill[r]++;
       // checkReadingShape has established the reading's shape.
       const reading = readings[i] as { ts: number; value: number };
@@ -194,10 +240,15 @@ export class Engine {
       rows.ts[p] = reading.ts;
       rows.value[p] = reading.value;
       rows.outRow[p] = this.readingRow[i];
-      out.readingIndex[this.readingRow[i]] = i;
     }
-    out.count = accepted;
     return rounds;
+  }
+
+  /** Waits for the rows handed out early, if any are still out; the first round then starts after them. */
+  private finishEarly(): void {
+    if (this.earlyTo <= this.doneTo) return;
+    this.executor.run(this.table, this.rows, this.out, this.doneTo, this.earlyTo);
+    this.doneTo = this.earlyTo;
   }
 
   private reserveTick(n: number): void {

@@ -9,8 +9,8 @@ import { startTsWorker } from '../util/tsWorker.ts';
 import type { RowInputs, RowOutputs, TableView } from './roundBuffers.ts';
 import type { RoundExecutor } from './roundExecutor.ts';
 import { Claim, Ctl, CTL_SLOTS, Op, type RoundMessage, Status } from './roundProtocol.ts';
+import { allocRowBackup, type RowBackup, restoreRows } from './rowBackup.ts';
 import { RowStepper } from './rowStepper.ts';
-import { STAT_COUNT } from './streamStats.ts';
 
 export interface ParallelOptions {
   /** The backend the workers start (the one this thread selected). */
@@ -35,7 +35,7 @@ interface Handle {
   to: number;
   /** Smoothed rows per millisecond, for sizing its next share. */
   speed: number;
-  sent: { table: TableView; rows: RowInputs; out: RowOutputs } | null;
+  sent: { table: TableView; rows: RowInputs; out: RowOutputs; backup: RowBackup } | null;
 }
 
 /**
@@ -44,7 +44,7 @@ interface Handle {
  * with its own tfjs instance, working in place on the state table in shared
  * memory. `run` stays synchronous: it hands out the parts, runs its own, then
  * waits (Atomics) for the others. A worker whose part fails is retired, the
- * table rows it held are restored from a copy taken before the round, and its
+ * table rows it held are restored from the copy its worker took before writing them, and its
  * rows are computed here; a worker that does not take its part in time (dead or
  * stuck) has the part taken back and computed here. Either way each row of a
  * round is applied exactly once.
@@ -57,10 +57,10 @@ export class ParallelRounds implements RoundExecutor {
   private readonly minRows: number;
   private readonly timeoutMs: number;
   private readonly log: Logger;
-  private backupHidden = new Float32Array(0);
-  private backupStats = new Float64Array(0);
   /** Smoothed rows per millisecond of this thread. */
   private speed = 1;
+  /** Rows of the next round already handed out by `startEarly`, and to whom. */
+  private early: { from: number; to: number; started: number; live: Handle[] } | null = null;
 
   private constructor(spec: ModelSpec, local: TfGruKernel, handles: Handle[], opts: ParallelOptions) {
     this.spec = spec;
@@ -100,6 +100,17 @@ export class ParallelRounds implements RoundExecutor {
   }
 
   run(table: TableView, rows: RowInputs, out: RowOutputs, from: number, to: number): void {
+    const early = this.early;
+    if (early !== null) {
+      this.early = null;
+      if (early.from !== from || early.to > to) throw new KernelError(`round [${from}, ${to}) does not start with the rows handed out early [${early.from}, ${early.to})`);
+      // The workers have had [early.from, early.to) since the engine was still planning; the rest is this thread's.
+      this.stepper.run(table, rows, out, early.to, to);
+      // Timed from the hand-out, so the planning done meanwhile counts against this thread's share next time.
+      this.speed = smooth(this.speed, (to - early.to) / Math.max(1e-3, performance.now() - early.started));
+      this.collect(early.live, table, rows, out);
+      return;
+    }
     const live = this.handles.filter((h) => h.alive);
     const batch = to - from;
     if (batch < this.minRows || live.length === 0) {
@@ -111,17 +122,47 @@ export class ParallelRounds implements RoundExecutor {
     let total = this.speed;
     for (const w of live) total += w.speed;
     const mine = from + Math.max(1, Math.round((batch * this.speed) / total));
-    this.backup(table, rows, mine, to);
-    let next = mine;
-    live.forEach((w, i) => {
-      w.from = next;
-      w.to = i === live.length - 1 ? to : Math.min(to, next + Math.round((batch * w.speed) / total));
-      next = w.to;
-      if (w.to > w.from) this.dispatch(w, table, rows, out);
-    });
+    this.handOut(live, table, rows, out, mine, to);
     const started = performance.now();
     this.stepper.run(table, rows, out, from, mine);
     this.speed = smooth(this.speed, (mine - from) / Math.max(1e-3, performance.now() - started));
+    this.collect(live, table, rows, out);
+  }
+
+  earlyRows(n: number): number {
+    let workers = 0;
+    for (const w of this.handles) if (w.alive) workers += w.speed;
+    if (n < this.minRows || workers === 0) return 0;
+    return Math.max(1, Math.min(n - 1, Math.round((n * workers) / (this.speed + workers))));
+  }
+
+  startEarly(table: TableView, rows: RowInputs, out: RowOutputs, from: number, to: number): void {
+    const live = this.handles.filter((h) => h.alive);
+    if (live.length === 0 || to <= from) return;
+    this.handOut(live, table, rows, out, from, to);
+    this.early = { from, to, started: performance.now(), live };
+  }
+
+  /** Splits rows [from, to) between `live` workers by speed, dispatching each part. */
+  private handOut(live: Handle[], table: TableView, rows: RowInputs, out: RowOutputs, from: number, to: number): void {
+    let total = 0;
+    for (const w of live) total += w.speed;
+    let next = from;
+    live.forEach((w, i) => {
+      w.from = next;
+      w.to = i === live.length - 1 ? to : Math.min(to, next + Math.round(((to - from) * w.speed) / total));
+      next = w.to;
+      if (w.to > w.from) this.dispatch(w, table, rows, out);
+    });
+  }
+
+  /**
+   * Waits for each worker's part. A part that failed after its worker backed
+   * its rows up is restored from that backup and computed here; a part never
+   * taken, or failed before touching the table, is computed here too. Either
+   * way each row is applied exactly once.
+   */
+  private collect(live: Handle[], table: TableView, rows: RowInputs, out: RowOutputs): void {
     for (const w of live) {
       if (w.to <= w.from) continue;
       const finished = this.await(w);
@@ -130,8 +171,8 @@ export class ParallelRounds implements RoundExecutor {
         continue;
       }
       this.retire(w, finished ? 'its rows failed' : `it did not take its rows within ${this.timeoutMs} ms`);
-      // A failed part may have written some of its rows before failing; a revoked one wrote none.
-      if (finished) this.restore(table, rows, mine, w.from, w.to);
+      // A part may have written some of its rows before failing, never before its backup was complete.
+      if (Atomics.load(w.ctl, Ctl.BACKED_UP) === w.seq && w.sent !== null) restoreRows(w.sent.backup, table, rows, w.from, w.to, this.spec.hidden);
       this.stepper.run(table, rows, out, w.from, w.to);
     }
   }
@@ -163,7 +204,8 @@ export class ParallelRounds implements RoundExecutor {
     const s = w.sent;
     if (s === null || s.table.hidden !== table.hidden || s.table.stats !== table.stats || s.rows.slot !== rows.slot || s.out.mean !== out.mean) {
       // Shared arrays were reallocated (the table or a tick grew): the worker maps the new ones first.
-      w.sent = { table: { hidden: table.hidden, stats: table.stats }, rows, out };
+      const backup = s !== null && s.rows.slot.length === rows.slot.length ? s.backup : allocRowBackup(rows.slot.length, this.spec.hidden);
+      w.sent = { table: { hidden: table.hidden, stats: table.stats }, rows, out, backup };
       w.version++;
       w.port.postMessage({ type: 'buffers', version: w.version, ...w.sent } satisfies RoundMessage);
     }
@@ -195,34 +237,6 @@ export class ParallelRounds implements RoundExecutor {
         continue;
       }
       Atomics.wait(w.ctl, Ctl.DONE, done, left);
-    }
-  }
-
-  /** Copies the table rows that workers will touch (positions [from, to)), so a failed part can be redone. */
-  private backup(table: TableView, rows: RowInputs, from: number, to: number): void {
-    const h = this.spec.hidden;
-    const n = to - from;
-    if (this.backupStats.length < n * STAT_COUNT) {
-      this.backupHidden = new Float32Array(n * h);
-      this.backupStats = new Float64Array(n * STAT_COUNT);
-    }
-    const bh = this.backupHidden;
-    const bs = this.backupStats;
-    const { hidden, stats } = table;
-    for (let j = 0; j < n; j++) {
-      const slot = rows.slot[from + j];
-      for (let q = 0; q < h; q++) bh[j * h + q] = hidden[slot * h + q];
-      for (let q = 0; q < STAT_COUNT; q++) bs[j * STAT_COUNT + q] = stats[slot * STAT_COUNT + q];
-    }
-  }
-
-  private restore(table: TableView, rows: RowInputs, base: number, from: number, to: number): void {
-    const h = this.spec.hidden;
-    for (let p = from; p < to; p++) {
-      const j = p - base;
-      const slot = rows.slot[p];
-      for (let q = 0; q < h; q++) table.hidden[slot * h + q] = this.backupHidden[j * h + q];
-      for (let q = 0; q < STAT_COUNT; q++) table.stats[slot * STAT_COUNT + q] = this.backupStats[j * STAT_COUNT + q];
     }
   }
 

@@ -11,6 +11,18 @@ export interface RoundExecutor {
   /** Compute threads in use, this one included. */
   readonly threads: number;
   run(table: TableView, rows: RowInputs, out: RowOutputs, from: number, to: number): void;
+  /**
+   * For a tick of `n` readings, how many of its first round's rows helper
+   * threads could start on while the engine is still planning the rest
+   * (0: none; executors without helpers leave this out).
+   */
+  earlyRows?(n: number): number;
+  /**
+   * Hands rows [from, to) of the first round to helper threads now; the next
+   * `run` (that round, starting at `from`) computes the rest and waits for them.
+   * The caller must not reallocate the table until then.
+   */
+  startEarly?(table: TableView, rows: RowInputs, out: RowOutputs, from: number, to: number): void;
   /** Swaps in new weights of the same spec (between ticks). */
   setWeights(weights: GruWeights): void;
   dispose(): void;

@@ -14,6 +14,7 @@ import type { ModelSpec } from '../model/modelSpec.ts';
 import { TfGruKernel } from '../model/tfGruKernel.ts';
 import type { RowInputs, RowOutputs, TableView } from './roundBuffers.ts';
 import { Claim, Ctl, Op, type RoundMessage, Status } from './roundProtocol.ts';
+import { type RowBackup, saveRows } from './rowBackup.ts';
 import { RowStepper } from './rowStepper.ts';
 
 interface RoundWorkerData {
@@ -30,7 +31,7 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
 await selectBackend(data.backend, createBackendRegistry(), pino({ level: 'silent' }));
 const kernel = new TfGruKernel(data.spec, data.weights);
 const stepper = new RowStepper(kernel);
-const mapped: { buffers: { table: TableView; rows: RowInputs; out: RowOutputs } | null } = { buffers: null };
+const mapped: { buffers: { table: TableView; rows: RowInputs; out: RowOutputs; backup: RowBackup } | null } = { buffers: null };
 let version = 0;
 
 function catchUp(required: number): void {
@@ -42,7 +43,7 @@ function catchUp(required: number): void {
     }
     const msg = received.message as RoundMessage;
     if (msg.type === 'weights') kernel.setWeights(msg.weights);
-    else mapped.buffers = { table: msg.table, rows: msg.rows, out: msg.out };
+    else mapped.buffers = { table: msg.table, rows: msg.rows, out: msg.out, backup: msg.backup };
     version = msg.version;
   }
 }
@@ -60,6 +61,9 @@ for (;;) {
     const started = performance.now();
     const b = mapped.buffers;
     if (b === null) throw new Error('no shared buffers were sent before the first job');
+    // A copy of the rows first, so that the pool can undo this part if it fails half-way.
+    saveRows(b.backup, b.table, b.rows, ctl[Ctl.FROM], ctl[Ctl.TO], data.spec.hidden);
+    Atomics.store(ctl, Ctl.BACKED_UP, seen);
     stepper.run(b.table, b.rows, b.out, ctl[Ctl.FROM], ctl[Ctl.TO]);
     ctl[Ctl.ELAPSED_US] = Math.round((performance.now() - started) * 1000);
     ctl[Ctl.STATUS] = Status.OK;

@@ -45,6 +45,11 @@ export class StateTable {
     return this.capacity;
   }
 
+  /** True when the next new stream makes the table grow (its arrays are then reallocated). */
+  get full(): boolean {
+    return this.free.length === 0 && this.slots.size >= this.capacity;
+  }
+
   /** The slot of `key`, or -1 when the stream is not in the table. */
   slotOf(key: string): number {
     return this.slots.get(key) ?? -1;
