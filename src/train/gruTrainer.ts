@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type GruWeights, WEIGHT_NAMES, type WeightName, weightShapes } from '../model/gruWeights.ts';
 import { MIN_SCALE } from '../model/head.ts';
 import type { ModelSpec } from '../model/modelSpec.ts';
+import { plainMatMul } from './plainMatMul.ts';
 import type { TrainingData } from './trainingData.ts';
 
 export interface TrainProgress {
@@ -138,32 +139,46 @@ function forEachChunk(
     for (let t0 = 0; t0 < data.steps; t0 += opts.chunk) {
       const batch = sliceBatch(data, opts.spec, first, count, t0, Math.min(opts.chunk, data.steps - t0));
       const next = fn(batch, h);
-      tf.dispose([batch.x, batch.y, batch.mask, h]);
+      tf.dispose([...batch.xs, batch.xAll, batch.y, batch.mask, h]);
       h = next;
     }
     h.dispose();
   }
 }
 
+/**
+ * One chunk of a batch, time-major: `xs[t]` is step t's inputs (count × D);
+ * `xAll`, `y` and `mask` hold every step's rows, step after step (row t·count + s),
+ * so the per-step states concatenate onto them with no strided copy.
+ */
 interface Batch {
-  x: tf.Tensor3D;
-  y: tf.Tensor3D;
-  mask: tf.Tensor3D;
+  xs: tf.Tensor2D[];
+  xAll: tf.Tensor2D;
+  y: tf.Tensor2D;
+  mask: tf.Tensor2D;
 }
 
 function sliceBatch(data: TrainingData, spec: ModelSpec, first: number, count: number, t0: number, len: number): Batch {
   const d = spec.inputSize;
   const k = spec.horizons.length;
-  const x = new Float32Array(count * len * d);
-  const y = new Float32Array(count * len * k);
-  const m = new Float32Array(count * len * k);
-  for (let s = 0; s < count; s++) {
-    const base = (first + s) * data.steps + t0;
-    x.set(data.x.subarray(base * d, (base + len) * d), s * len * d);
-    y.set(data.y.subarray(base * k, (base + len) * k), s * len * k);
-    m.set(data.mask.subarray(base * k, (base + len) * k), s * len * k);
+  const x = new Float32Array(len * count * d);
+  const y = new Float32Array(len * count * k);
+  const m = new Float32Array(len * count * k);
+  for (let t = 0; t < len; t++) {
+    for (let s = 0; s < count; s++) {
+      const src = (first + s) * data.steps + t0 + t;
+      const row = t * count + s;
+      x.set(data.x.subarray(src * d, (src + 1) * d), row * d);
+      y.set(data.y.subarray(src * k, (src + 1) * k), row * k);
+      m.set(data.mask.subarray(src * k, (src + 1) * k), row * k);
+    }
   }
-  return { x: tf.tensor3d(x, [count, len, d]), y: tf.tensor3d(y, [count, len, k]), mask: tf.tensor3d(m, [count, len, k]) };
+  return {
+    xs: Array.from({ length: len }, (_, t) => tf.tensor2d(x.subarray(t * count * d, (t + 1) * count * d), [count, d])),
+    xAll: tf.tensor2d(x, [len * count, d]),
+    y: tf.tensor2d(y, [len * count, k]),
+    mask: tf.tensor2d(m, [len * count, k]),
+  };
 }
 
 /**
@@ -173,27 +188,28 @@ function sliceBatch(data: TrainingData, spec: ModelSpec, first: number, count: n
  */
 function chunkLoss(vars: Vars, spec: ModelSpec, batch: Batch, h0: tf.Tensor2D, squaredErrorWeight: number): { loss: tf.Scalar; hLast: tf.Tensor2D } {
   return tf.tidy(() => {
-    const [count, len] = batch.x.shape;
+    const len = batch.xs.length;
+    const count = batch.xs[0].shape[0];
     const k = spec.horizons.length;
-    const xs = tf.unstack(batch.x, 1) as tf.Tensor2D[];
     let h = h0;
     const hs: tf.Tensor2D[] = [];
     for (let t = 0; t < len; t++) {
-      const xt = xs[t];
+      const xt = batch.xs[t];
       const xh = tf.concat([xt, h], 1);
-      const r = tf.sigmoid(tf.add(tf.matMul(xh, vars.wr), vars.br));
-      const z = tf.sigmoid(tf.add(tf.matMul(xh, vars.wz), vars.bz));
-      const cand = tf.tanh(tf.add(tf.matMul(tf.concat([xt, tf.mul(r, h)], 1), vars.wh), vars.bh));
+      const r = tf.sigmoid(tf.add(plainMatMul(xh, vars.wr), vars.br));
+      const z = tf.sigmoid(tf.add(plainMatMul(xh, vars.wz), vars.bz));
+      // tanh(u) = 2σ(2u) − 1: the same function, and wasm's sigmoid is far cheaper than its tanh.
+      const u = tf.add(plainMatMul(tf.concat([xt, tf.mul(r, h)], 1), vars.wh), vars.bh);
+      const cand = tf.sub(tf.mul(tf.sigmoid(tf.mul(u, 2)), 2), 1);
       h = tf.add(tf.mul(z, h), tf.mul(tf.sub(1, z), cand));
       hs.push(h);
     }
-    const hAll = tf.reshape(tf.stack(hs, 1), [count * len, spec.hidden]);
-    const xAll = tf.reshape(batch.x, [count * len, spec.inputSize]);
-    const out = tf.add(tf.add(tf.matMul(hAll, vars.woh), tf.matMul(xAll, vars.wox)), vars.bo);
+    const hAll = tf.concat(hs, 0);
+    const out = tf.add(tf.add(plainMatMul(hAll, vars.woh), plainMatMul(batch.xAll, vars.wox)), vars.bo);
     const mean = tf.slice(out, [0, 0], [count * len, k]);
     const scale = tf.add(tf.softplus(tf.slice(out, [0, k], [count * len, k])), MIN_SCALE);
-    const y = tf.reshape(batch.y, [count * len, k]);
-    const mask = tf.reshape(batch.mask, [count * len, k]);
+    const y = batch.y;
+    const mask = batch.mask;
     let nll = tf.add(tf.log(scale), tf.mul(0.5, tf.square(tf.div(tf.sub(y, mean), scale))));
     if (squaredErrorWeight > 0) nll = tf.add(nll, tf.mul(squaredErrorWeight, tf.square(tf.sub(y, mean))));
     const loss = tf.div(tf.sum(tf.mul(nll, mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
