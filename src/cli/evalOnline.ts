@@ -32,11 +32,15 @@ export async function evalOnline(config: Config, log: Logger, file: string, hori
   const dataset = basename(file, extname(file));
   const err = process.stderr;
   err.write(`${dataset}: ${table.streams.length} streams, ${table.ts.length} rows; warm-up on rows [0, ${ETT_SPLIT.trainEnd}), test rows [${ETT_SPLIT.testStart}, ${ETT_SPLIT.testEnd})\n`);
-  const bar = progressBar('eval online (test, learning as it goes)');
+  // Made at the first test row, so its clock and estimate cover the test walk alone.
+  let bar: ReturnType<typeof progressBar> | null = null;
   const r = await runOnlineEval(table, {
     horizons,
     onProgress: (p) => {
-      if (p.phase === 'test') bar(p.done, p.total);
+      if (p.phase === 'test') {
+        bar ??= progressBar('eval online (test, learning as it goes)');
+        bar(p.done, p.total);
+      }
       else if (p.epoch !== undefined) {
         const e = p.epoch;
         err.write(`warm-up epoch ${e.epoch}/${e.epochs}: train loss ${e.trainLoss.toFixed(4)}, validation ${e.validLoss.toFixed(4)}${e.best ? ' (best)' : ''}\n`);

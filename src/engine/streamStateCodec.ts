@@ -1,15 +1,17 @@
 import { StreamStateError } from '../errors.ts';
 import type { StreamState } from './stateTable.ts';
-import { initAnomalyStats, STAT_COUNT, STAT_COUNT_V1 } from './streamStats.ts';
+import { initAnomalyStats, Stat, STAT_COUNT, STAT_COUNT_V1, STAT_COUNT_V2 } from './streamStats.ts';
 
 /**
  * Binary form of one stream's state, for snapshots and hand-over between workers:
- *   u8 layout version (2), u8 stat count S, u16 LE hidden size H,
+ *   u8 layout version (3), u8 stat count S, u16 LE hidden size H,
  *   S float64 LE, H float32 LE. The key travels beside it.
- * Layout 1 (S = 8, before the anomaly fields) is still read: its anomaly fields start fresh.
+ * Older layouts are still read: layout 1 (S = 8, before the anomaly fields) with
+ * fresh anomaly fields, layouts 1 and 2 (S = 11) with the slow variance started
+ * at the fast one.
  */
-export const STREAM_STATE_LAYOUT = 2;
-const STATS_OF_LAYOUT: Record<number, number> = { 1: STAT_COUNT_V1, 2: STAT_COUNT };
+export const STREAM_STATE_LAYOUT = 3;
+const STATS_OF_LAYOUT: Record<number, number> = { 1: STAT_COUNT_V1, 2: STAT_COUNT_V2, 3: STAT_COUNT };
 
 export function encodeStreamState(state: StreamState): Buffer {
   const h = state.hidden.length;
@@ -28,15 +30,16 @@ export function decodeStreamState(key: string, buf: Uint8Array): StreamState {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   const n = b.length < 4 ? undefined : STATS_OF_LAYOUT[b.readUInt8(0)];
   if (n === undefined || b.readUInt8(1) !== n) {
-    throw new StreamStateError(`state of "${key}" is not in layout 1 or ${STREAM_STATE_LAYOUT}`);
+    throw new StreamStateError(`state of "${key}" is not in layout 1 to ${STREAM_STATE_LAYOUT}`);
   }
   const h = b.readUInt16LE(2);
   if (b.length !== 4 + n * 8 + h * 4) throw new StreamStateError(`state of "${key}" has ${b.length} bytes; expected ${4 + n * 8 + h * 4}`);
   const stats = new Float64Array(STAT_COUNT);
   const hidden = new Float32Array(h);
-  if (n < STAT_COUNT) initAnomalyStats(stats, 0);
+  if (n <= Stat.RESID_MAX) initAnomalyStats(stats, 0);
   let off = 4;
   for (let i = 0; i < n; i++, off += 8) stats[i] = b.readDoubleLE(off);
   for (let i = 0; i < h; i++, off += 4) hidden[i] = b.readFloatLE(off);
+  if (n <= Stat.LONG_VAR) stats[Stat.LONG_VAR] = stats[Stat.VAR];
   return { key, hidden, stats };
 }

@@ -26,11 +26,15 @@ export const Stat = {
   FLAT_RUN: 9,
   /** Anomaly: smoothed share of readings equal to the one before. */
   FLAT_SHARE: 10,
+  /** Slow variance of the readings (memory ~1/LONG_ALPHA readings, outliers not clipped): a floor under the fast σ. */
+  LONG_VAR: 11,
 } as const;
 
-export const STAT_COUNT = 11;
+export const STAT_COUNT = 12;
 /** The row of layout 1 (before the anomaly fields); a layout-1 snapshot loads with fresh anomaly fields. */
 export const STAT_COUNT_V1 = 8;
+/** The row of layout 2 (before the slow variance); it loads with the slow variance started at the fast one. */
+export const STAT_COUNT_V2 = 11;
 
 /** Writes a fresh stream's row. */
 export function initStats(stats: Float64Array, offset: number): void {
@@ -42,6 +46,7 @@ export function initStats(stats: Float64Array, offset: number): void {
   stats[offset + Stat.PRIOR_MEAN] = NaN;
   stats[offset + Stat.PRIOR_SCALE] = NaN;
   stats[offset + Stat.LAST_VALUE] = NaN;
+  stats[offset + Stat.LONG_VAR] = 0;
   initAnomalyStats(stats, offset);
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALPHA_MIN, CLIP, momentScale, updateMoments, WARMUP } from '../../src/engine/normaliser.ts';
+import { ALPHA_MIN, CLIP, LONG_FLOOR, momentScale, updateMoments, WARMUP } from '../../src/engine/normaliser.ts';
 import { initStats, Stat, STAT_COUNT } from '../../src/engine/streamStats.ts';
 
 function fresh(): Float64Array {
@@ -44,6 +44,22 @@ describe('online normaliser', () => {
     // An EWMA of a ramp lags by slope·(1 − α)/α.
     const lag = (0.01 * (1 - ALPHA_MIN)) / ALPHA_MIN;
     expect(Math.abs(1999 * 0.01 - lag - s[Stat.MEAN])).toBeLessThan(1);
+  });
+
+  it('does not let σ collapse when a noisy stream goes flat, and leaves a steadily noisy one alone', () => {
+    const s = fresh();
+    // σ = 1 noise (±1 alternating), then flat at 0 for 1,200 readings.
+    for (let i = 0; i < 600; i++) updateMoments(s, 0, i % 2 ? 1 : -1);
+    const sdNoisy = momentScale(s, 0);
+    // While noisy, σ is the fast one: the floor is far below it.
+    expect(sdNoisy).toBeCloseTo(Math.sqrt(s[Stat.VAR]), 12);
+    expect(sdNoisy).toBeGreaterThan(0.9);
+    for (let i = 0; i < 1200; i++) updateMoments(s, 0, 0);
+    // The fast variance has all but vanished (memory ~50 readings) ...
+    expect(Math.sqrt(s[Stat.VAR])).toBeLessThan(1e-4);
+    // ... but σ stays a share of the long-run spread, so the next move of size 1 reads as tens of σ, not thousands.
+    expect(momentScale(s, 0)).toBeGreaterThanOrEqual(LONG_FLOOR * Math.sqrt(s[Stat.LONG_VAR]));
+    expect(1 / momentScale(s, 0)).toBeLessThan(50);
   });
 
   it('keeps σ finite and positive on a flat line', () => {

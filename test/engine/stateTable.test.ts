@@ -69,7 +69,22 @@ describe('StateTable', () => {
     expect(Array.from(state.hidden)).toEqual([0.25, -2]);
     expect(Array.from(state.stats.subarray(0, 8))).toEqual([0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5]);
     expect([state.stats[Stat.RESID_MAX], state.stats[Stat.FLAT_RUN], state.stats[Stat.FLAT_SHARE]]).toEqual([0, 0, 0.5]);
+    expect(state.stats[Stat.LONG_VAR]).toBe(1.5);
     // Written back, it is in the current layout.
-    expect(encodeStreamState(state)[0]).toBe(2);
+    expect(encodeStreamState(state)[0]).toBe(3);
+  });
+
+  it('reads a layout-2 state (saved before the slow variance) with the slow variance started at the fast one', () => {
+    // Layout 2, written by hand: u8 2, u8 11 stats, u16 hidden 1, 11 float64, 1 float32.
+    const v2 = Buffer.alloc(4 + 11 * 8 + 4);
+    v2.writeUInt8(2, 0);
+    v2.writeUInt8(11, 1);
+    v2.writeUInt16LE(1, 2);
+    for (let i = 0; i < 11; i++) v2.writeDoubleLE(i * 2 + 1, 4 + i * 8);
+    v2.writeFloatLE(0.5, 4 + 88);
+    const state = decodeStreamState('older', v2);
+    expect(Array.from(state.stats.subarray(0, 11))).toEqual(Array.from({ length: 11 }, (_, i) => i * 2 + 1));
+    expect(state.stats[Stat.LONG_VAR]).toBe(state.stats[Stat.VAR]);
+    expect(Array.from(state.hidden)).toEqual([0.5]);
   });
 });
