@@ -29,10 +29,11 @@ export class AlertStore implements Outbox {
     );
     this.enqueue = db.prepare('INSERT INTO alert_outbox (alert_key, payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?)');
     this.dueRows = db.prepare<[number, number], { id: number; alertKey: string; payload: string; attempts: number }>(
-      'SELECT id, alert_key AS alertKey, payload, attempts FROM alert_outbox WHERE next_attempt_at <= ? ORDER BY id LIMIT ?',
+      `SELECT id, alert_key AS alertKey, payload, attempts FROM alert_outbox
+       WHERE id < coalesce((SELECT min(id) FROM alert_outbox WHERE next_attempt_at > ?), 9223372036854775807) ORDER BY id LIMIT ?`,
     );
     this.remove = db.prepare('DELETE FROM alert_outbox WHERE id = ?');
-    this.earliest = db.prepare<[], { at: number | null }>('SELECT min(next_attempt_at) AS at FROM alert_outbox');
+    this.earliest = db.prepare<[], { at: number | null }>('SELECT next_attempt_at AS at FROM alert_outbox ORDER BY id LIMIT 1');
     this.retry = db.prepare('UPDATE alert_outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?');
     this.toDead = db.prepare(
       `INSERT INTO alert_dead_letters (alert_key, payload, attempts, last_error, created_at, failed_at)
@@ -65,11 +66,16 @@ export class AlertStore implements Outbox {
     }
   }
 
-  /** Deliveries due at `now`, oldest first. */
+  /**
+   * The oldest deliveries, in order, up to the first one not due at `now`: a
+   * delivery waiting for its retry holds back every later one, so a receiver
+   * sees the events in order even when a retry timer fires a moment early.
+   */
   due(now: number, limit: number): OutboxRow[] {
     return this.dueRows.all(now, limit);
   }
 
+  /** When the oldest delivery is due (the one holding the rest back); null when the outbox is empty. */
   nextAttemptAt(): number | null {
     return this.earliest.get()?.at ?? null;
   }

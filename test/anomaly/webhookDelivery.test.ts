@@ -79,6 +79,20 @@ describe('alert webhook delivery', () => {
     expect((rx.accepted[1] as typeof first).alerts[0].endsAt).toBe(new Date(9000).toISOString());
   });
 
+  it('never offers a later delivery while an earlier one waits for its retry', () => {
+    store = Store.open(tmp.path('order.db'));
+    const evs = events(2);
+    const t = 1_000_000;
+    store.alerts.write(evs, evs.map((e) => alertmanagerPayload(e, 'http://x')), t);
+    const [first, ...rest] = store.alerts.due(t, 100);
+    expect(rest).toHaveLength(3);
+    store.alerts.failed(first.id, 1, 'HTTP 503', t + 100, false, t);
+    // A retry timer that fires a moment early must find nothing to send, not the later events.
+    expect(store.alerts.due(t + 99, 100)).toEqual([]);
+    expect(store.alerts.nextAttemptAt()).toBe(t + 100);
+    expect(store.alerts.due(t + 100, 100).map((r) => r.id)).toEqual([first.id, ...rest.map((r) => r.id)]);
+  });
+
   it('keeps deliveries across a restart: a new delivery drains what the last one left', async () => {
     const rx = await receiver(() => 200);
     store = Store.open(tmp.path('b.db'));
