@@ -98,6 +98,15 @@ export interface OnlineResult {
   readonly seconds: number;
 }
 
+export interface OnlineEvalOptions {
+  readonly horizons: readonly number[];
+  readonly split?: OnlineSplit;
+  readonly settings?: OnlineSettings;
+  readonly onProgress?: (p: OnlineProgress) => void;
+  /** Each forecast as it is made: origin row `t` (the first row not yet seen), stream index, value h rows ahead. */
+  readonly onForecast?: (t: number, stream: number, ahead: (h: number) => number) => void;
+}
+
 /**
  * The online (test-then-train) protocol on a multi-column table, each column a
  * stream: z-score every column with its training part's mean and deviation;
@@ -111,15 +120,6 @@ export interface OnlineResult {
  * Call after selecting a backend.
  * @throws InputFileError when the table is too short for the split or has empty cells.
  */
-export interface OnlineEvalOptions {
-  readonly horizons: readonly number[];
-  readonly split?: OnlineSplit;
-  readonly settings?: OnlineSettings;
-  readonly onProgress?: (p: OnlineProgress) => void;
-  /** Each forecast as it is made: origin row `t` (the first row not yet seen), stream index, value h rows ahead. */
-  readonly onForecast?: (t: number, stream: number, ahead: (h: number) => number) => void;
-}
-
 export async function runOnlineEval(table: CsvTable, opts: OnlineEvalOptions): Promise<OnlineResult> {
   const { horizons, split = ETT_SPLIT, settings = ONLINE_DEFAULTS, onProgress = () => {}, onForecast } = opts;
   const started = performance.now();
@@ -130,13 +130,14 @@ export async function runOnlineEval(table: CsvTable, opts: OnlineEvalOptions): P
   const maxH = Math.max(...horizons);
   const steps = Array.from({ length: maxH }, (_, i) => i + 1);
   const spec: ModelSpec = { inputSize: FEATURE_COUNT, hidden: settings.hidden, horizons: steps, featureSet: FEATURE_SET };
-  const seriesUpTo = (end: number): Series[] => z.map((values) => ({ ts: table.ts.subarray(0, end), values: values.subarray(0, end) }));
-  const frames = (end: number) => buildTrainingData(seriesUpTo(end), end, steps);
+  // Features and targets of every row once: features are causal (row r's depend on rows ≤ r only), and
+  // each cut below masks the targets that had not arrived by its `targetEnd`, so no cut learns the future.
+  const series: Series[] = z.map((values) => ({ ts: table.ts.subarray(0, split.testEnd), values: values.subarray(0, split.testEnd) }));
+  const frames = buildTrainingData(series, split.testEnd, steps);
 
   // Warm-up: offline on the training rows, early stopping on the validation rows.
-  const warmFrames = frames(split.validEnd);
   const cut = (from: number, to: number, targetEnd: number, stride = settings.stride): TrainingData =>
-    cutWindows(warmFrames, { from, to, length: settings.window, stride, burnIn: settings.burnIn, targetEnd, horizons: steps });
+    cutWindows(frames, { from, to, length: settings.window, stride, burnIn: settings.burnIn, targetEnd, horizons: steps });
   const warm = await trainGru({
     spec,
     init: persistenceStart(spec, settings.seed),
@@ -173,7 +174,7 @@ export async function runOnlineEval(table: CsvTable, opts: OnlineEvalOptions): P
       if ((t - first + 1) % settings.updateEvery === 0) {
         // Learn from what has arrived: rows before t (their targets too).
         updates++;
-        const candidate = await fineTune(spec, live, frames(t), t, steps, settings);
+        const candidate = await fineTune(spec, live, frames, t, steps, settings);
         if (candidate !== null) {
           live = candidate;
           promotions++;
@@ -199,7 +200,10 @@ export async function runOnlineEval(table: CsvTable, opts: OnlineEvalOptions): P
   };
 }
 
-/** Fine-tunes `live` on rows before `t`; returns the candidate if it beats `live` on the newest rows, else null. */
+/**
+ * Fine-tunes `live` on rows before `t` (windows of `frames` ending before it, targets from `t` on
+ * masked); returns the candidate if it beats `live` on the newest rows, else null.
+ */
 async function fineTune(
   spec: ModelSpec,
   live: GruWeights,
