@@ -11,9 +11,9 @@ import { Stat } from './streamStats.ts';
  * also widens σ, so the clip grows until the mean has caught up.
  *
  * σ also never drops below LONG_FLOOR of a slow σ (memory of about 500
- * readings, deviations clipped only at LONG_CLIP times the slow σ). Without it, a stream that
- * sits flat for a while (an intermittent or quantized sensor) has its σ collapse
- * to the floor, and its next move reads as millions of σ: on ETTm2's LULL column
+ * readings, deviations clipped only at LONG_CLIP times the slow σ). Without it,
+ * a stream that sits flat for a while (an intermittent or quantized sensor) has
+ * its σ collapse to the floor, and its next move reads as millions of σ: on ETTm2's LULL column
  * 3.6 % of readings were beyond the features' ±10 σ clip, and the model could not
  * tell how large they were. A steadily noisy stream's σ is far above the floor.
  */

@@ -44,9 +44,9 @@ interface Handle {
  * with its own tfjs instance, working in place on the state table in shared
  * memory. `run` stays synchronous: it hands out the parts, runs its own, then
  * waits (Atomics) for the others. A worker whose part fails is retired, the
- * table rows it held are restored from the copy its worker took before writing them, and its
- * rows are computed here; a worker that does not take its part in time (dead or
- * stuck) has the part taken back and computed here. Either way each row of a
+ * table rows it held are restored from the copy it took before writing them,
+ * and its rows are computed here; a worker that does not take its part in time
+ * (dead or stuck) has the part taken back and computed here. Either way each row of a
  * round is applied exactly once.
  */
 export class ParallelRounds implements RoundExecutor {
@@ -101,32 +101,41 @@ export class ParallelRounds implements RoundExecutor {
 
   run(table: TableView, rows: RowInputs, out: RowOutputs, from: number, to: number): void {
     const early = this.early;
+    this.early = null;
+    // This thread's rows [mine, end), the workers' parts, and when this thread's share started to count.
+    let mine: number;
+    let end: number;
+    let parts: Handle[];
+    let started: number;
     if (early !== null) {
-      this.early = null;
       if (early.from !== from || early.to > to) throw new KernelError(`round [${from}, ${to}) does not start with the rows handed out early [${early.from}, ${early.to})`);
-      // The workers have had [early.from, early.to) since the engine was still planning; the rest is this thread's.
-      this.stepper.run(table, rows, out, early.to, to);
+      // The workers have had [from, early.to) since the engine was still planning; the rest is this thread's.
       // Timed from the hand-out, so the planning done meanwhile counts against this thread's share next time.
-      this.speed = smooth(this.speed, (to - early.to) / Math.max(1e-3, performance.now() - early.started));
-      this.collect(early.live, table, rows, out);
-      return;
+      mine = early.to;
+      end = to;
+      parts = early.live;
+      started = early.started;
+    } else {
+      const live = this.handles.filter((h) => h.alive);
+      const batch = to - from;
+      if (batch < this.minRows || live.length === 0) {
+        this.stepper.run(table, rows, out, from, to);
+        return;
+      }
+      // Shares follow each thread's measured speed, so a thread slowed by other
+      // work (this one also plans the ticks) gets fewer rows and none waits long.
+      let total = this.speed;
+      for (const w of live) total += w.speed;
+      const split = from + Math.max(1, Math.round((batch * this.speed) / total));
+      this.handOut(live, table, rows, out, split, to);
+      mine = from;
+      end = split;
+      parts = live;
+      started = performance.now();
     }
-    const live = this.handles.filter((h) => h.alive);
-    const batch = to - from;
-    if (batch < this.minRows || live.length === 0) {
-      this.stepper.run(table, rows, out, from, to);
-      return;
-    }
-    // Shares follow each thread's measured speed, so a thread slowed by other
-    // work (this one also plans the ticks) gets fewer rows and none waits long.
-    let total = this.speed;
-    for (const w of live) total += w.speed;
-    const mine = from + Math.max(1, Math.round((batch * this.speed) / total));
-    this.handOut(live, table, rows, out, mine, to);
-    const started = performance.now();
-    this.stepper.run(table, rows, out, from, mine);
-    this.speed = smooth(this.speed, (mine - from) / Math.max(1e-3, performance.now() - started));
-    this.collect(live, table, rows, out);
+    this.stepper.run(table, rows, out, mine, end);
+    this.speed = smooth(this.speed, (end - mine) / Math.max(1e-3, performance.now() - started));
+    this.collect(parts, table, rows, out);
   }
 
   earlyRows(n: number): number {

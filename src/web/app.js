@@ -123,8 +123,7 @@ function draw() {
     $('chart').dataset.alerts = String(state.cols[5].filter((v) => v !== null).length);
     const n = state.cols[0].length;
     if (n > 0) {
-      const when = new Date(state.cols[0][n - 1] * 1000).toISOString().replace('T', ' ').slice(0, 19);
-      $('chart-latest').textContent = `latest ${fmt(state.cols[1][n - 1])} at ${when} UTC`;
+      $('chart-latest').textContent = `latest ${fmt(state.cols[1][n - 1])} at ${utc(state.cols[0][n - 1] * 1000)} UTC`;
     }
   });
 }
@@ -236,7 +235,7 @@ async function loadAlerts() {
       tr.dataset.status = status;
       tr.dataset.severity = a.severity;
       tr.dataset.stream = a.stream;
-      for (const text of [a.stream, a.kind, a.severity, new Date(a.openedAt).toISOString().replace('T', ' ').slice(0, 19), status]) {
+      for (const text of [a.stream, a.kind, a.severity, utc(a.openedAt), status]) {
         const td = document.createElement('td');
         td.textContent = text;
         tr.append(td);
@@ -258,7 +257,7 @@ async function loadStatus() {
     : t.phase === 'done' ? `${t.promoted ? 'promoted' : 'kept live'} v${t.version} at ${t.at.slice(11, 19)} (NLL ${fmt(t.candidateNll)} vs ${fmt(t.liveNll)})`
     : `failed at ${t.at.slice(11, 19)}: ${t.code}`;
   const rows = [
-    ['model', `v${s.modelVersion}${live?.createdAt ? ` (${new Date(live.createdAt).toISOString().slice(0, 19).replace('T', ' ')} UTC)` : ''}`],
+    ['model', `v${s.modelVersion}${live?.createdAt ? ` (${utc(live.createdAt)} UTC)` : ''}`],
     ['model metrics', metricsText(live?.metrics)],
     ['last training', training],
     ['backend', `${s.backend} × ${s.threads} thread${s.threads === 1 ? '' : 's'}`],
@@ -276,6 +275,11 @@ async function loadStatus() {
       return [dt, dd];
     }),
   );
+}
+
+/** Epoch ms as `YYYY-MM-DD hh:mm:ss` (UTC). */
+function utc(ms) {
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 }
 
 /** A checkpoint's numeric figures (validation NLL, epochs, …), not its provenance text. */
