@@ -1,7 +1,6 @@
 import { scoreReading } from '../anomaly/readingAnomaly.ts';
 import { scaleFromRaw } from '../model/head.ts';
-import { outputSize } from '../model/modelSpec.ts';
-import type { StepKernel } from '../model/stepKernel.ts';
+import type { StepInputs, StepKernel } from '../model/stepKernel.ts';
 import { FEATURE_COUNT, takeReading, typicalInterval } from './features.ts';
 import { momentScale } from './normaliser.ts';
 import type { RowInputs, RowOutputs, TableView } from './roundBuffers.ts';
@@ -15,9 +14,8 @@ import { Stat, STAT_COUNT } from './streamStats.ts';
  * disjoint ranges of one round at once, each on its own thread.
  */
 export class RowStepper {
-  private xh = new Float32Array(0);
-  private hOut = new Float32Array(0);
-  private yOut = new Float32Array(0);
+  /** The gathered rows, in the kernel's three layouts, written in one pass. */
+  private inputs: StepInputs = { xh: new Float32Array(0), x: new Float32Array(0), h: new Float32Array(0) };
 
   constructor(readonly kernel: StepKernel) {}
 
@@ -30,7 +28,7 @@ export class RowStepper {
     const o2 = 2 * k;
     this.reserve(batch);
     const { hidden, stats } = table;
-    const xh = this.xh;
+    const { xh, x: xs, h: hs0 } = this.inputs;
     for (let j = 0; j < batch; j++) {
       const p = from + j;
       const slot = rows.slot[p];
@@ -41,12 +39,16 @@ export class RowStepper {
       const at = j * (d + h);
       scoreReading(stats, so, rows.value[p], out.score, out.likelihood, row);
       takeReading(stats, so, rows.ts[p], rows.value[p], xh, at);
+      for (let q = 0; q < d; q++) xs[j * d + q] = xh[at + q];
       const hs = slot * h;
-      for (let q = 0; q < h; q++) xh[at + d + q] = hidden[hs + q];
+      const ho = j * h;
+      for (let q = 0; q < h; q++) {
+        const v = hidden[hs + q];
+        xh[at + d + q] = v;
+        hs0[ho + q] = v;
+      }
     }
-    this.kernel.step(batch, xh, this.hOut, this.yOut);
-    const hOut = this.hOut;
-    const yOut = this.yOut;
+    const { h: hOut, y: yOut } = this.kernel.step(batch, this.inputs);
     for (let j = 0; j < batch; j++) {
       const p = from + j;
       const slot = rows.slot[p];
@@ -67,11 +69,9 @@ export class RowStepper {
   }
 
   private reserve(batch: number): void {
-    if (this.hOut.length >= batch * this.kernel.spec.hidden) return;
-    const cap = Math.max(batch, 64);
     const h = this.kernel.spec.hidden;
-    this.xh = new Float32Array(cap * (FEATURE_COUNT + h));
-    this.hOut = new Float32Array(cap * h);
-    this.yOut = new Float32Array(cap * outputSize(this.kernel.spec));
+    if (this.inputs.h.length >= batch * h) return;
+    const cap = Math.max(batch, 64);
+    this.inputs = { xh: new Float32Array(cap * (FEATURE_COUNT + h)), x: new Float32Array(cap * FEATURE_COUNT), h: new Float32Array(cap * h) };
   }
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ModelShapeError } from '../errors.ts';
 import type { GruWeights } from './gruWeights.ts';
 import { type ModelSpec, outputSize } from './modelSpec.ts';
-import type { StepKernel } from './stepKernel.ts';
+import type { StepInputs, StepKernel, StepOutputs } from './stepKernel.ts';
 
 interface DeviceWeights {
   wr: tf.Tensor2D;
@@ -28,8 +28,6 @@ export class TfGruKernel implements StepKernel {
   private w: DeviceWeights;
   private readonly two: tf.Scalar;
   private readonly one: tf.Scalar;
-  private xBuf = new Float32Array(0);
-  private hBuf = new Float32Array(0);
 
   constructor(spec: ModelSpec, weights: GruWeights) {
     this.spec = spec;
@@ -44,20 +42,19 @@ export class TfGruKernel implements StepKernel {
     this.w = next;
   }
 
-  step(batch: number, xh: Float32Array, hOut: Float32Array, yOut: Float32Array): void {
+  step(batch: number, inputs: StepInputs): StepOutputs {
     const d = this.spec.inputSize;
     const h = this.spec.hidden;
-    const o = outputSize(this.spec);
-    if (batch === 0) return;
-    if (xh.length < batch * (d + h) || hOut.length < batch * h || yOut.length < batch * o) {
-      throw new ModelShapeError(`step buffers too small for a batch of ${batch}`);
+    if (batch === 0) return { h: new Float32Array(0), y: new Float32Array(0) };
+    const { xh, x, h: hPrev } = inputs;
+    if (xh.length < batch * (d + h) || x.length < batch * d || hPrev.length < batch * h) {
+      throw new ModelShapeError(`step inputs too small for a batch of ${batch}`);
     }
-    this.splitRows(batch, xh);
     const w = this.w;
     const [hNew, y] = tf.tidy(() => {
       const xhT = tf.tensor2d(xh.subarray(0, batch * (d + h)), [batch, d + h]);
-      const xT = tf.tensor2d(this.xBuf.subarray(0, batch * d), [batch, d]);
-      const hT = tf.tensor2d(this.hBuf.subarray(0, batch * h), [batch, h]);
+      const xT = tf.tensor2d(x.subarray(0, batch * d), [batch, d]);
+      const hT = tf.tensor2d(hPrev.subarray(0, batch * h), [batch, h]);
       const r = tf.sigmoid(tf.fused.matMul({ a: xhT, b: w.wr, bias: w.br }));
       const z = tf.sigmoid(tf.fused.matMul({ a: xhT, b: w.wz, bias: w.bz }));
       const u2 = tf.add(tf.fused.matMul({ a: xT, b: w.whx2, bias: w.bh2 }), tf.matMul(tf.mul(r, hT), w.whh2));
@@ -67,8 +64,8 @@ export class TfGruKernel implements StepKernel {
       return [hNext, out];
     });
     try {
-      hOut.set(hNew.dataSync());
-      yOut.set(y.dataSync());
+      // dataSync hands back a fresh host copy: read in place by the caller, no second copy.
+      return { h: hNew.dataSync() as Float32Array, y: y.dataSync() as Float32Array };
     } finally {
       hNew.dispose();
       y.dispose();
@@ -79,23 +76,6 @@ export class TfGruKernel implements StepKernel {
     disposeWeights(this.w);
     this.two.dispose();
     this.one.dispose();
-  }
-
-  /** Copies the x and h columns of each row into their own contiguous buffers. */
-  private splitRows(batch: number, xh: Float32Array): void {
-    const d = this.spec.inputSize;
-    const h = this.spec.hidden;
-    if (this.xBuf.length < batch * d) {
-      this.xBuf = new Float32Array(batch * d);
-      this.hBuf = new Float32Array(batch * h);
-    }
-    const xBuf = this.xBuf;
-    const hBuf = this.hBuf;
-    for (let b = 0; b < batch; b++) {
-      const src = b * (d + h);
-      for (let i = 0; i < d; i++) xBuf[b * d + i] = xh[src + i];
-      hBuf.set(xh.subarray(src + d, src + d + h), b * h);
-    }
   }
 
   private upload(wt: GruWeights): DeviceWeights {

@@ -4,6 +4,7 @@ import type { ModelSpec } from '../../src/model/modelSpec.ts';
 import { TfGruKernel } from '../../src/model/tfGruKernel.ts';
 import { useBestBackend } from '../support/backend.ts';
 import { randomWeights, refGruStep, refHead } from '../support/referenceGru.ts';
+import { stepInputs } from '../support/stepInputs.ts';
 
 const D = 8;
 const H = 16;
@@ -35,9 +36,7 @@ describe('TfGruKernel', () => {
       const x = Array.from({ length: D }, rand);
       const h = Array.from({ length: H }, () => rand() / 2);
       const xh = Float32Array.from([...x, ...h]);
-      const hOut = new Float32Array(H);
-      const yOut = new Float32Array(O);
-      kernel.step(1, xh, hOut, yOut);
+      const { h: hOut, y: yOut } = kernel.step(1, stepInputs(xh, D, H));
       const xf = Array.from(xh.subarray(0, D));
       const hf = Array.from(xh.subarray(D));
       const hRef = refGruStep(w, xf, hf);
@@ -55,13 +54,10 @@ describe('TfGruKernel', () => {
     const rand = seeded(99);
     const B = 37;
     const xh = Float32Array.from({ length: B * (D + H) }, rand);
-    const hOut = new Float32Array(B * H);
-    const yOut = new Float32Array(B * O);
-    kernel.step(B, xh, hOut, yOut);
-    const one = new Float32Array(H);
-    const oneY = new Float32Array(O);
+    // A copy: the kernel's outputs are only the caller's until its next step.
+    const hOut = kernel.step(B, stepInputs(xh, D, H)).h.slice();
     for (const b of [0, 17, 36]) {
-      kernel.step(1, xh.slice(b * (D + H), (b + 1) * (D + H)), one, oneY);
+      const { h: one } = kernel.step(1, stepInputs(xh.slice(b * (D + H), (b + 1) * (D + H)), D, H));
       for (let j = 0; j < H; j++) expect(hOut[b * H + j]).toBeCloseTo(one[j], 6);
       const ref = refGruStep(w, Array.from(xh.subarray(b * (D + H), b * (D + H) + D)), Array.from(xh.subarray(b * (D + H) + D, (b + 1) * (D + H))));
       for (let j = 0; j < H; j++) expect(Math.abs(hOut[b * H + j] - ref[j])).toBeLessThan(TOL);
@@ -74,8 +70,7 @@ describe('TfGruKernel', () => {
     w.bz.fill(40); // z = σ(large) ≈ 1: h_t must equal h_{t-1}
     const kernel = new TfGruKernel(spec, w);
     const xh = Float32Array.from({ length: D + H }, seeded(3));
-    const hOut = new Float32Array(H);
-    kernel.step(1, xh, hOut, new Float32Array(O));
+    const { h: hOut } = kernel.step(1, stepInputs(xh, D, H));
     for (let j = 0; j < H; j++) expect(hOut[j]).toBeCloseTo(xh[D + j], 6);
     kernel.dispose();
   });
@@ -83,12 +78,10 @@ describe('TfGruKernel', () => {
   it('leaves no tensor behind after steps, weight swaps and dispose', () => {
     const before = tf.memory().numTensors;
     const kernel = new TfGruKernel(spec, randomWeights(D, H, O, 1));
-    const xh = new Float32Array(10 * (D + H));
-    const hOut = new Float32Array(10 * H);
-    const yOut = new Float32Array(10 * O);
-    kernel.step(10, xh, hOut, yOut);
+    const inputs = stepInputs(new Float32Array(10 * (D + H)), D, H);
+    kernel.step(10, inputs);
     const afterFirst = tf.memory().numTensors;
-    for (let i = 0; i < 200; i++) kernel.step(10, xh, hOut, yOut);
+    for (let i = 0; i < 200; i++) kernel.step(10, inputs);
     kernel.setWeights(randomWeights(D, H, O, 2));
     expect(tf.memory().numTensors).toBe(afterFirst);
     kernel.dispose();
