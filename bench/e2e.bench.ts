@@ -23,6 +23,8 @@ const PRODUCERS = 4;
 const BATCH = 500;
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 8); // unacknowledged messages per producer
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+/** Readings/s offered on a clock instead of as fast as acknowledgements allow (latency below saturation). */
+const RATE = process.env.BENCH_RATE === undefined ? undefined : Number(process.env.BENCH_RATE);
 const dir = mkdtempSync(join(tmpdir(), 'forecaster-e2e-'));
 const log = pino({ level: 'warn' });
 
@@ -48,14 +50,14 @@ process.stdout.write(`engine only        ${fmt(engineOnly)} steps/s (${backend.n
 // 2. The service, as its own process, under WebSocket load with one feed subscriber.
 const profile = process.env.BENCH_PROFILE;
 const svc = await startServiceProcess(join(dir, 'e2e.db'), profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : []);
-const r = await runLoad(svc, { streams: STREAMS, producers: PRODUCERS, batch: BATCH, window: WINDOW, seconds: SECONDS, round0: 0 });
-process.stdout.write(`service            ${fmt(r.readingsPerS)} readings/s committed and acknowledged (${PRODUCERS} WebSocket producers, ${STREAMS} streams, window ${WINDOW} × ${BATCH})\n`);
+const r = await runLoad(svc, { streams: STREAMS, producers: PRODUCERS, batch: BATCH, window: WINDOW, seconds: SECONDS, round0: 0, rate: RATE });
+process.stdout.write(`service            ${fmt(r.readingsPerS)} readings/s committed and acknowledged (${PRODUCERS} WebSocket producers, ${STREAMS} streams, window ${WINDOW} × ${BATCH}${RATE === undefined ? ', closed loop' : `, paced at ${RATE} readings/s offered`})\n`);
 process.stdout.write(`latency to feed    p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (${r.measured} forecasts measured)\n`);
 process.stdout.write(`ratio              service / engine only ${(r.readingsPerS / engineOnly).toFixed(2)}\n`);
 await svc.stop();
 rmSync(dir, { recursive: true, force: true });
 process.stdout.write(
-  `${JSON.stringify({ bench: 'e2e', streams: STREAMS, readings_per_s: Math.round(r.readingsPerS), p50_ms: Math.round(r.p50 * 10) / 10, p99_ms: Math.round(r.p99 * 10) / 10, engine_only_steps_per_s: Math.round(engineOnly) })}\n`,
+  `${JSON.stringify({ bench: 'e2e', streams: STREAMS, readings_per_s: Math.round(r.readingsPerS), p50_ms: Math.round(r.p50 * 10) / 10, p99_ms: Math.round(r.p99 * 10) / 10, engine_only_steps_per_s: Math.round(engineOnly), offered_per_s: RATE ?? null })}\n`,
 );
 
 function fmt(v: number): string {

@@ -58,8 +58,15 @@ export interface LoadResult {
 /**
  * WebSocket producers for `streams` streams (batches of `batch`, `window` unacknowledged each) and one
  * feed subscriber of everything; warms up 2 s, then measures committed readings/s and send-to-feed latency.
+ * Closed loop by default: each producer sends as fast as acknowledgements allow, so the service runs
+ * saturated and latency is what `window` in flight costs at that rate. With `rate` (readings/s, all
+ * producers together) the load is paced instead: batches leave on a clock, at most `window` unacknowledged
+ * per producer, so latency is measured below saturation, as a service sized for its load sees it.
  */
-export async function runLoad(svc: ServiceProcess, opts: { streams: number; producers: number; batch: number; window: number; seconds: number; round0: number }): Promise<LoadResult> {
+export async function runLoad(
+  svc: ServiceProcess,
+  opts: { streams: number; producers: number; batch: number; window: number; seconds: number; round0: number; rate?: number },
+): Promise<LoadResult> {
   const keys = Array.from({ length: opts.streams }, (_, i) => `plant-${i % 100}/sensor-${i}`);
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
@@ -90,8 +97,20 @@ export async function runLoad(svc: ServiceProcess, opts: { streams: number; prod
         let inFlight = 0;
         let round = opts.round0;
         let offset = 0;
+        // Paced: batches this producer may send by now, counted from its start.
+        const perProducerRate = opts.rate === undefined ? 0 : opts.rate / opts.producers;
+        const startedAt = performance.now();
+        let sent = 0;
+        const due = () => (perProducerRate === 0 ? Number.POSITIVE_INFINITY : Math.floor(((performance.now() - startedAt) / 1000) * (perProducerRate / opts.batch)));
+        if (perProducerRate > 0) {
+          const pacer = setInterval(() => {
+            if (stop) clearInterval(pacer);
+            else send();
+          }, 2);
+        }
         const send = () => {
-          while (!stop && inFlight < opts.window) {
+          while (!stop && inFlight < opts.window && sent < due()) {
+            sent++;
             const batch = [];
             const now = performance.now();
             for (let i = 0; i < opts.batch; i++) {

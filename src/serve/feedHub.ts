@@ -1,5 +1,8 @@
 import type { WebSocket } from 'ws';
+import type { Forecast } from '../engine/reading.ts';
 import type { Tick } from '../engine/stepTicks.ts';
+import { type EncodedFrame, type FeedEncoder, InlineEncoder } from './feedEncoder.ts';
+import { forecastText, frameOf } from './feedEncoding.ts';
 import { StreamPatterns } from './streamPattern.ts';
 
 export interface FeedLimits {
@@ -14,16 +17,20 @@ export interface FeedLimits {
 export const FEED_CLOSE_TOO_SLOW = 4008;
 
 interface Latest {
-  text: string;
+  forecast: Forecast;
   seq: number;
+  /** The forecast's text once a catch-up has printed it (for `forecast` as of `textSeq`). */
+  text: string;
+  textSeq: number;
 }
 const CATCH_UP_FRAME = 1000;
 
 class FeedClient {
   readonly patterns = new StreamPatterns();
   alive = true;
-  /** While behind: when it fell behind, and the last forecast sequence number it was sent. */
+  /** While behind: when it fell behind. */
   behindSince = 0;
+  /** The last forecast sequence number it was sent (or caught up to). */
   cursor = 0;
 
   constructor(readonly ws: WebSocket) {}
@@ -37,6 +44,10 @@ class FeedClient {
  * each of its streams (older ones are dropped), from a cache shared by all
  * clients. Behind for longer than `maxBehindMs`, it is closed. So a slow client
  * never slows ingest or the others, and its memory cost is bounded.
+ *
+ * Frames are printed by a `FeedEncoder`, possibly on another thread, so they
+ * may be ready after `publish` returns; frames, alerts and events still leave in
+ * the order they were published.
  */
 export class FeedHub {
   private readonly clients = new Set<FeedClient>();
@@ -45,8 +56,17 @@ export class FeedHub {
   private seq = 0;
   private skipped = 0;
   private readonly timers: NodeJS.Timeout[];
+  /** Sends waiting, in publication order, for a frame still being printed ahead of them. */
+  private readonly queue: { ready: boolean; send: () => void }[] = [];
 
-  constructor(private readonly limits: FeedLimits, heartbeatMs = 30_000, catchUpMs = 50) {
+  private readonly encoder: FeedEncoder;
+
+  /** `encoder` prints the frames (default: on this thread); heartbeats and catch-up checks every `heartbeatMs` and `catchUpMs`. */
+  constructor(
+    private readonly limits: FeedLimits,
+    { heartbeatMs = 30_000, catchUpMs = 50, encoder = new InlineEncoder() }: { heartbeatMs?: number; catchUpMs?: number; encoder?: FeedEncoder } = {},
+  ) {
+    this.encoder = encoder;
     this.timers = [setInterval(() => this.heartbeat(), heartbeatMs), setInterval(() => this.catchUp(), catchUpMs)];
     for (const t of this.timers) t.unref();
   }
@@ -74,40 +94,69 @@ export class FeedHub {
   /** Sends the tick's forecasts: one `{"type":"forecasts","forecasts":[…]}` frame per client. */
   publish(tick: Tick): void {
     if (this.clients.size === 0) return;
-    // Parallel arrays, not entries: a stream with several readings in the tick has several texts.
-    const streams: string[] = [];
-    const texts: string[] = [];
-    for (const o of tick.outcomes) {
-      if (o.kind !== 'forecast') continue;
-      let entry = this.latest.get(o.stream);
-      if (entry === undefined) {
-        entry = { text: '', seq: 0 };
-        this.latest.set(o.stream, entry);
+    const forecasts: Forecast[] = [];
+    for (const o of tick.outcomes) if (o.kind === 'forecast') forecasts.push(o);
+    if (forecasts.length === 0) return;
+    const first = this.seq + 1;
+    for (const f of forecasts) {
+      const entry = this.latest.get(f.stream);
+      if (entry === undefined) this.latest.set(f.stream, { forecast: f, seq: ++this.seq, text: '', textSeq: 0 });
+      else {
+        entry.forecast = f;
+        entry.seq = ++this.seq;
       }
-      entry.text = JSON.stringify({ stream: o.stream, ts: o.ts, value: o.value, modelVersion: o.modelVersion, points: o.points, anomaly: o.anomaly });
-      entry.seq = ++this.seq;
-      streams.push(o.stream);
-      texts.push(entry.text);
     }
-    if (texts.length === 0) return;
-    const frames = new Map<string, string | null>();
+    const last = this.seq;
+    const streams = forecasts.map((f) => f.stream);
+    this.inOrder(this.encoder.encode(forecasts), (frame) => this.sendForecasts(frame, streams, first, last));
+  }
+
+  /** Sends forecasts [first, last] of the sequence, printed, to every client that is up to date. */
+  private sendForecasts(frame: EncodedFrame, streams: readonly string[], first: number, last: number): void {
+    const frames = new Map<string, string | Buffer | null>();
     const now = Date.now();
     for (const c of this.clients) {
-      if (c.behindSince > 0) continue;
+      // Behind, or caught up past these already (a catch-up sends the latest of every stream).
+      if (c.behindSince > 0 || c.cursor >= last) continue;
       if (c.ws.bufferedAmount >= this.limits.softBufferBytes) {
         c.behindSince = now;
-        c.cursor = this.seq - texts.length;
+        c.cursor = first - 1;
         continue;
       }
       const sig = c.patterns.signature();
-      let frame = frames.get(sig);
-      if (frame === undefined) {
-        const mine = matching(c, texts, streams);
-        frame = mine.length === 0 ? null : frameOf(mine);
-        frames.set(sig, frame);
+      let f = frames.get(sig);
+      if (f === undefined) {
+        f = c.patterns.matchesAll() ? frame.all() : pickFor(c, frame, streams);
+        frames.set(sig, f);
       }
-      if (frame !== null) c.ws.send(frame);
+      if (f !== null) c.ws.send(f, { binary: false });
+      c.cursor = last;
     }
+  }
+
+  /** Runs `send` with the frame once it and everything published before it are ready. */
+  private inOrder(frame: EncodedFrame | Promise<EncodedFrame>, send: (f: EncodedFrame) => void): void {
+    if (!(frame instanceof Promise)) {
+      this.whenReady(() => send(frame), true);
+      return;
+    }
+    const item = { ready: false, send: () => {} };
+    this.queue.push(item);
+    void frame.then((f) => {
+      item.send = () => send(f);
+      item.ready = true;
+      this.flush();
+    });
+  }
+
+  /** Sends now when nothing is waiting ahead, else queues behind it. */
+  private whenReady(send: () => void, ready: boolean): void {
+    if (this.queue.length === 0 && ready) send();
+    else this.queue.push({ ready, send });
+  }
+
+  private flush(): void {
+    while (this.queue.length > 0 && this.queue[0].ready) this.queue.shift()?.send();
   }
 
   /**
@@ -119,21 +168,26 @@ export class FeedHub {
     if (this.clients.size === 0 || events.length === 0) return;
     const texts = events.map((e) => JSON.stringify(e));
     const streams = events.map((e) => e.stream);
-    for (const c of this.clients) {
-      const mine = matching(c, texts, streams);
-      if (mine.length > 0) c.ws.send(`{"type":"alerts","alerts":[${mine.join(',')}]}`);
-    }
+    this.whenReady(() => {
+      for (const c of this.clients) {
+        const mine = matching(c, texts, streams);
+        if (mine.length > 0) c.ws.send(`{"type":"alerts","alerts":[${mine.join(',')}]}`);
+      }
+    }, true);
   }
 
   /** Sends a service event (training progress, model changes) to every client. */
   publishEvent(event: object): void {
     if (this.clients.size === 0) return;
     const text = JSON.stringify(event);
-    for (const c of this.clients) c.ws.send(text);
+    this.whenReady(() => {
+      for (const c of this.clients) c.ws.send(text);
+    }, true);
   }
 
   close(): void {
     for (const t of this.timers) clearInterval(t);
+    this.encoder.close();
     for (const c of this.clients) c.ws.close(1001, 'server stopping');
     this.clients.clear();
   }
@@ -157,6 +211,11 @@ export class FeedHub {
       for (const [stream, f] of this.latest) {
         if (f.seq <= c.cursor || !c.patterns.matches(stream)) continue;
         delivered++;
+        // Printed here: catch-ups are rare, and the text is kept for the next client catching up.
+        if (f.textSeq !== f.seq) {
+          f.text = forecastText(f.forecast);
+          f.textSeq = f.seq;
+        }
         batch.push(f.text);
         if (batch.length === CATCH_UP_FRAME) {
           c.ws.send(frameOf(batch));
@@ -218,6 +277,9 @@ function matching(c: FeedClient, texts: string[], streams: readonly string[]): s
   return c.patterns.matchesAll() ? texts : texts.filter((_, i) => c.patterns.matches(streams[i]));
 }
 
-function frameOf(texts: readonly string[]): string {
-  return `{"type":"forecasts","forecasts":[${texts.join(',')}]}`;
+/** The frame of the forecasts whose streams the client subscribes to, or null when none. */
+function pickFor(c: FeedClient, frame: EncodedFrame, streams: readonly string[]): string | Buffer | null {
+  const indexes: number[] = [];
+  for (let i = 0; i < streams.length; i++) if (c.patterns.matches(streams[i])) indexes.push(i);
+  return indexes.length === 0 ? null : frame.pick(indexes);
 }

@@ -8,6 +8,7 @@ import { type App, buildApp } from '../app.ts';
 import { type Config, serverUrl } from '../config.ts';
 import { ListenError } from '../errors.ts';
 import { EngineFigures } from './engineFigures.ts';
+import { ThreadEncoder } from './feedEncoder.ts';
 import { FeedHub } from './feedHub.ts';
 import { buildHttpServer } from './httpServer.ts';
 import { attachWebSockets } from './wsServer.ts';
@@ -47,7 +48,10 @@ export async function startService(config: Config, log: Logger, options: Service
   app.committed$.subscribe((tick) => figures.record(tick));
   app.training$.subscribe((e) => figures.training(e));
   const server = buildHttpServer({ app, ingest, tracker, metrics, figures, config: config.server, log: log.child({ component: 'http' }) });
-  const hub = new FeedHub({ softBufferBytes: config.server.feedSoftBufferBytes, maxBehindMs: config.server.feedMaxBehindMs, maxPatterns: 1000, maxPatternLength: config.engine.maxKeyLength });
+  const hub = new FeedHub(
+    { softBufferBytes: config.server.feedSoftBufferBytes, maxBehindMs: config.server.feedMaxBehindMs, maxPatterns: 1000, maxPatternLength: config.engine.maxKeyLength },
+    { encoder: new ThreadEncoder(log.child({ component: 'feed' })) },
+  );
   app.committed$.subscribe((tick) => hub.publish(tick));
   app.alerts$.subscribe((events) => {
     hub.publishAlerts(events);

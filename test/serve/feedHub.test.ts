@@ -1,9 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Forecast, Outcome } from '../../src/engine/reading.ts';
 import type { Tick } from '../../src/engine/stepTicks.ts';
+import { pino } from 'pino';
+import { type FeedEncoder, InlineEncoder, ThreadEncoder } from '../../src/serve/feedEncoder.ts';
 import { FEED_CLOSE_TOO_SLOW, FeedHub } from '../../src/serve/feedHub.ts';
 
 const STREAMS = 2000;
@@ -27,9 +29,23 @@ interface Rig {
 }
 let rig: Rig | null = null;
 
+/** Frames printed on this thread, or on the encoder's own (started before the hub takes ticks). */
+const encoders: [string, () => Promise<FeedEncoder>][] = [
+  ['printed on this thread', async () => new InlineEncoder()],
+  [
+    'printed on the encoder thread',
+    async () => {
+      const enc = new ThreadEncoder(pino({ level: 'silent' }));
+      expect(await enc.ready).toBe(true);
+      return enc;
+    },
+  ],
+];
+let makeEncoder: () => Promise<FeedEncoder> = encoders[0][1];
+
 async function start(limits: { softBufferBytes: number; maxBehindMs: number }): Promise<Rig> {
   // Heartbeats far apart, so only the too-slow rule can close a client here.
-  const hub = new FeedHub({ ...limits, maxPatterns: 10, maxPatternLength: 100 }, 600_000, 20);
+  const hub = new FeedHub({ ...limits, maxPatterns: 10, maxPatternLength: 100 }, { heartbeatMs: 600_000, catchUpMs: 20, encoder: await makeEncoder() });
   const server = createServer();
   const wss = new WebSocketServer({ server });
   const serverSockets: WebSocket[] = [];
@@ -43,10 +59,10 @@ async function start(limits: { softBufferBytes: number; maxBehindMs: number }): 
   return rig;
 }
 
-async function subscriber(url: string): Promise<WebSocket> {
+async function subscriber(url: string, streams = ['*']): Promise<WebSocket> {
   const ws = new WebSocket(url);
   await new Promise((r, j) => ws.once('open', r).once('error', j));
-  ws.send(JSON.stringify({ type: 'subscribe', streams: ['*'] }));
+  ws.send(JSON.stringify({ type: 'subscribe', streams }));
   await new Promise((r) => ws.once('message', r));
   return ws;
 }
@@ -59,7 +75,50 @@ afterEach(async () => {
   rig = null;
 });
 
-describe('FeedHub with a client that stops reading', () => {
+describe.each(encoders)('FeedHub, frames %s', (_, encoder) => {
+  beforeEach(() => {
+    makeEncoder = encoder;
+  });
+
+  it('sends frames, alerts and events in the order they were published', async () => {
+    const { hub, url } = await start({ softBufferBytes: 64 * 1024 * 1024, maxBehindMs: 60_000 });
+    const client = await subscriber(url);
+    const got: string[] = [];
+    client.on('message', (data: Buffer) => {
+      const m = JSON.parse(data.toString()) as { type: string; forecasts?: { ts: number }[]; alerts?: { n: number }[]; n?: number };
+      got.push(m.type === 'forecasts' ? `f${m.forecasts?.[0].ts}` : m.type === 'alerts' ? `a${m.alerts?.[0].n}` : `e${m.n}`);
+    });
+    const expected: string[] = [];
+    for (let t = 1; t <= 6; t++) {
+      hub.publish(tick(t));
+      const alert = { stream: key(0), n: t };
+      hub.publishAlerts([alert]);
+      hub.publishEvent({ type: 'training', n: t });
+      expected.push(`f${t}`, `a${t}`, `e${t}`);
+    }
+    await new Promise<void>((resolve) => {
+      const check = () => (got.length >= expected.length ? resolve() : setTimeout(check, 10));
+      check();
+    });
+    expect(got).toEqual(expected);
+    client.close();
+  });
+
+  it('sends a narrower subscription only its streams, whole and exact', async () => {
+    const { hub, url } = await start({ softBufferBytes: 64 * 1024 * 1024, maxBehindMs: 60_000 });
+    const client = await subscriber(url, ['site-3/*']);
+    const frames: { stream: string; ts: number; points: unknown[] }[][] = [];
+    client.on('message', (data: Buffer) => frames.push((JSON.parse(data.toString()) as { forecasts: { stream: string; ts: number; points: unknown[] }[] }).forecasts));
+    hub.publish(tick(7));
+    await new Promise<void>((resolve) => {
+      const check = () => (frames.length > 0 ? resolve() : setTimeout(check, 10));
+      check();
+    });
+    const mine = tick(7).outcomes.filter((o) => o.kind === 'forecast' && o.stream.startsWith('site-3/')) as Forecast[];
+    expect(frames[0]).toEqual(mine.map((f) => ({ stream: f.stream, ts: f.ts, value: f.value, modelVersion: f.modelVersion, points: f.points, anomaly: f.anomaly })));
+    client.close();
+  });
+
   it('keeps serving the others in full, bounds what it holds for the stalled one, then closes it', async () => {
     const { hub, url, serverSockets } = await start({ softBufferBytes: 256 * 1024, maxBehindMs: 500 });
     const fast = await subscriber(url);
