@@ -72,6 +72,11 @@ export interface ServerConfig {
   readonly feedSoftBufferBytes: number;
   /** A feed client behind for longer than this is closed (4008). */
   readonly feedMaxBehindMs: number;
+  /**
+   * Bytes sent to a feed client that it has not yet confirmed reading (its pong to a ping sent after
+   * them has not come back) beyond which it is behind: bounds what a stalled client holds in kernel buffers.
+   */
+  readonly feedUnconfirmedBytes: number;
   /** Bearer tokens and their scopes. None: open (allowed only on a loopback host, for the local demo). */
   readonly tokens: readonly { readonly token: string; readonly scopes: readonly Scope[] }[];
 }
@@ -147,6 +152,7 @@ export const DEFAULTS: Config = {
     maxStreamsPerConnection: 100_000,
     feedSoftBufferBytes: 1 << 20,
     feedMaxBehindMs: 30_000,
+    feedUnconfirmedBytes: 8 << 20,
     tokens: [],
   },
   mqtt: {
@@ -354,6 +360,7 @@ function validate(c: Unchecked): Config {
   integer('server.maxStreamsPerConnection', c.server.maxStreamsPerConnection, 1, 100_000_000);
   integer('server.feedSoftBufferBytes', c.server.feedSoftBufferBytes, 1, 1 << 30);
   integer('server.feedMaxBehindMs', c.server.feedMaxBehindMs, 1, 86_400_000);
+  integer('server.feedUnconfirmedBytes', c.server.feedUnconfirmedBytes, 1, 1 << 30);
   if (c.server.tokens.some((t) => t.token.length < 16)) throw new ConfigError('every token must be at least 16 characters');
   if (c.server.tokens.length === 0 && !isLoopback(c.server.host)) {
     throw new ConfigError(`server.host ${c.server.host} is not a loopback address: set FORECASTER_TOKENS before serving beyond this machine`);

@@ -8,6 +8,14 @@ import { StreamPatterns } from './streamPattern.ts';
 export interface FeedLimits {
   /** Above this many bytes unsent to a client, it is behind: it gets nothing until it drains. */
   readonly softBufferBytes: number;
+  /**
+   * Above this many bytes sent but not confirmed read, it is behind too. The
+   * kernel takes tens of megabytes into a socket's buffers before `bufferedAmount`
+   * grows, so a stalled client used to cost that much memory and copying each;
+   * a client confirms what it has read by answering a ping sent after it (TCP
+   * keeps order, and RFC 6455 requires the pong).
+   */
+  readonly unconfirmedBytes: number;
   /** A client behind for longer than this is closed (4008, FC_ERR_FEED_TOO_SLOW). */
   readonly maxBehindMs: number;
   readonly maxPatterns: number;
@@ -32,8 +40,22 @@ class FeedClient {
   behindSince = 0;
   /** The last forecast sequence number it was sent (or caught up to). */
   cursor = 0;
+  /** Bytes sent to it, and of those the ones it has confirmed reading (the payload of its last pong). */
+  sent = 0;
+  confirmed = 0;
+  probing = false;
 
   constructor(readonly ws: WebSocket) {}
+
+  send(data: string | Buffer, bytes: number): void {
+    this.ws.send(data, { binary: false });
+    this.sent += bytes;
+  }
+
+  /** Bytes it has not confirmed reading. */
+  get unconfirmed(): number {
+    return this.sent - this.confirmed;
+  }
 }
 
 /**
@@ -83,8 +105,14 @@ export class FeedHub {
   add(ws: WebSocket): void {
     const client = new FeedClient(ws);
     this.clients.add(client);
-    ws.on('pong', () => {
+    ws.on('pong', (data) => {
       client.alive = true;
+      // A probe's pong carries the bytes sent before its ping: all of those have been read.
+      const read = Number(data.toString());
+      if (data.length > 0 && Number.isFinite(read)) {
+        client.confirmed = Math.max(client.confirmed, read);
+        client.probing = false;
+      }
     });
     ws.on('close', () => this.clients.delete(client));
     ws.on('error', () => this.clients.delete(client));
@@ -113,12 +141,12 @@ export class FeedHub {
 
   /** Sends forecasts [first, last] of the sequence, printed, to every client that is up to date. */
   private sendForecasts(frame: EncodedFrame, streams: readonly string[], first: number, last: number): void {
-    const frames = new Map<string, string | Buffer | null>();
+    const frames = new Map<string, { data: string | Buffer; bytes: number } | null>();
     const now = Date.now();
     for (const c of this.clients) {
       // Behind, or caught up past these already (a catch-up sends the latest of every stream).
       if (c.behindSince > 0 || c.cursor >= last) continue;
-      if (c.ws.bufferedAmount >= this.limits.softBufferBytes) {
+      if (c.ws.bufferedAmount >= this.limits.softBufferBytes || c.unconfirmed > this.limits.unconfirmedBytes) {
         c.behindSince = now;
         c.cursor = first - 1;
         continue;
@@ -126,10 +154,11 @@ export class FeedHub {
       const sig = c.patterns.signature();
       let f = frames.get(sig);
       if (f === undefined) {
-        f = c.patterns.matchesAll() ? frame.all() : pickFor(c, frame, streams);
+        const data = c.patterns.matchesAll() ? frame.all() : pickFor(c, frame, streams);
+        f = data === null ? null : { data, bytes: byteLength(data) };
         frames.set(sig, f);
       }
-      if (f !== null) c.ws.send(f, { binary: false });
+      if (f !== null) c.send(f.data, f.bytes);
       c.cursor = last;
     }
   }
@@ -171,7 +200,9 @@ export class FeedHub {
     this.whenReady(() => {
       for (const c of this.clients) {
         const mine = matching(c, texts, streams);
-        if (mine.length > 0) c.ws.send(`{"type":"alerts","alerts":[${mine.join(',')}]}`);
+        if (mine.length === 0) continue;
+        const frame = `{"type":"alerts","alerts":[${mine.join(',')}]}`;
+        c.send(frame, byteLength(frame));
       }
     }, true);
   }
@@ -180,8 +211,9 @@ export class FeedHub {
   publishEvent(event: object): void {
     if (this.clients.size === 0) return;
     const text = JSON.stringify(event);
+    const bytes = byteLength(text);
     this.whenReady(() => {
-      for (const c of this.clients) c.ws.send(text);
+      for (const c of this.clients) c.send(text, bytes);
     }, true);
   }
 
@@ -195,8 +227,13 @@ export class FeedHub {
   private catchUp(): void {
     const now = Date.now();
     for (const c of this.clients) {
+      // Ask every client, behind or not, to confirm what it has read so far.
+      if (!c.probing && c.confirmed < c.sent) {
+        c.probing = true;
+        c.ws.ping(String(c.sent));
+      }
       if (c.behindSince === 0) continue;
-      if (c.ws.bufferedAmount >= this.limits.softBufferBytes / 2) {
+      if (c.ws.bufferedAmount >= this.limits.softBufferBytes / 2 || c.unconfirmed > this.limits.unconfirmedBytes / 2) {
         if (now - c.behindSince > this.limits.maxBehindMs) {
           // A stalled peer cannot read the close frame either: give it a second, then cut it off.
           c.ws.close(FEED_CLOSE_TOO_SLOW, 'FC_ERR_FEED_TOO_SLOW');
@@ -218,11 +255,15 @@ export class FeedHub {
         }
         batch.push(f.text);
         if (batch.length === CATCH_UP_FRAME) {
-          c.ws.send(frameOf(batch));
+          const frame = frameOf(batch);
+          c.send(frame, byteLength(frame));
           batch = [];
         }
       }
-      if (batch.length > 0) c.ws.send(frameOf(batch));
+      if (batch.length > 0) {
+        const frame = frameOf(batch);
+        c.send(frame, byteLength(frame));
+      }
       // Forecasts made while it was behind, less those it now gets: an upper bound on what it missed
       // (it counts streams it does not subscribe to as well).
       this.skipped += Math.max(0, this.seq - c.cursor - delivered);
@@ -275,6 +316,10 @@ export class FeedHub {
 /** The texts whose stream (`streams[i]` for `texts[i]`) the client subscribes to. */
 function matching(c: FeedClient, texts: string[], streams: readonly string[]): string[] {
   return c.patterns.matchesAll() ? texts : texts.filter((_, i) => c.patterns.matches(streams[i]));
+}
+
+function byteLength(data: string | Buffer): number {
+  return typeof data === 'string' ? Buffer.byteLength(data) : data.length;
 }
 
 /** The frame of the forecasts whose streams the client subscribes to, or null when none. */

@@ -49,7 +49,13 @@ export async function startService(config: Config, log: Logger, options: Service
   app.training$.subscribe((e) => figures.training(e));
   const server = buildHttpServer({ app, ingest, tracker, metrics, figures, config: config.server, log: log.child({ component: 'http' }) });
   const hub = new FeedHub(
-    { softBufferBytes: config.server.feedSoftBufferBytes, maxBehindMs: config.server.feedMaxBehindMs, maxPatterns: 1000, maxPatternLength: config.engine.maxKeyLength },
+    {
+      softBufferBytes: config.server.feedSoftBufferBytes,
+      unconfirmedBytes: config.server.feedUnconfirmedBytes,
+      maxBehindMs: config.server.feedMaxBehindMs,
+      maxPatterns: 1000,
+      maxPatternLength: config.engine.maxKeyLength,
+    },
     { encoder: new ThreadEncoder(log.child({ component: 'feed' })) },
   );
   app.committed$.subscribe((tick) => hub.publish(tick));

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Forecast, Outcome } from '../../src/engine/reading.ts';
@@ -26,6 +26,8 @@ interface Rig {
   server: Server;
   url: string;
   serverSockets: WebSocket[];
+  /** The TCP sockets under them, in the same order. */
+  tcp: Socket[];
 }
 let rig: Rig | null = null;
 
@@ -43,10 +45,15 @@ const encoders: [string, () => Promise<FeedEncoder>][] = [
 ];
 let makeEncoder: () => Promise<FeedEncoder> = encoders[0][1];
 
-async function start(limits: { softBufferBytes: number; maxBehindMs: number }): Promise<Rig> {
+async function start(limits: { softBufferBytes: number; maxBehindMs: number; unconfirmedBytes?: number }): Promise<Rig> {
   // Heartbeats far apart, so only the too-slow rule can close a client here.
-  const hub = new FeedHub({ ...limits, maxPatterns: 10, maxPatternLength: 100 }, { heartbeatMs: 600_000, catchUpMs: 20, encoder: await makeEncoder() });
+  const hub = new FeedHub(
+    { unconfirmedBytes: 1 << 30, ...limits, maxPatterns: 10, maxPatternLength: 100 },
+    { heartbeatMs: 600_000, catchUpMs: 20, encoder: await makeEncoder() },
+  );
   const server = createServer();
+  const tcp: Socket[] = [];
+  server.on('upgrade', (_req, socket: Socket) => tcp.push(socket));
   const wss = new WebSocketServer({ server });
   const serverSockets: WebSocket[] = [];
   wss.on('connection', (ws) => {
@@ -55,7 +62,7 @@ async function start(limits: { softBufferBytes: number; maxBehindMs: number }): 
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  rig = { hub, server, url, serverSockets };
+  rig = { hub, server, url, serverSockets, tcp };
   return rig;
 }
 
@@ -142,8 +149,9 @@ describe.each(encoders)('FeedHub, frames %s', (_, encoder) => {
       published++;
       maxBuffered = Math.max(maxBuffered, stalledOnServer.bufferedAmount);
       if (behindAt === 0 && stalledOnServer.bufferedAmount >= 256 * 1024) behindAt = Date.now();
-      // Let the fast client drain between ticks, as a live service does between its ticks.
-      await new Promise((r) => setTimeout(r, 5));
+      // Let the fast client drain between ticks (frames of ~1 MB, four times the soft limit), as a live
+      // service does between its ticks: a reader that cannot keep up is behind, and rightly so.
+      await new Promise((r) => setTimeout(r, 15));
     }
     expect(stalledClosedAt).toBeGreaterThan(0);
     expect(stalledClosedAt - behindAt).toBeGreaterThanOrEqual(500);
@@ -158,6 +166,37 @@ describe.each(encoders)('FeedHub, frames %s', (_, encoder) => {
     expect(received).toBe(published * STREAMS);
     expect(hub.dropped).toBeGreaterThan(0);
     fast.close();
+    stalled.terminate();
+  }, 30_000);
+
+  it('sends a client that stops reading no more than its unconfirmed window, however much the kernel would take', async () => {
+    // A few frames: a client that reads confirms within a probe or two, so it never reaches it.
+    const WINDOW = 4 * 1024 * 1024;
+    // A send buffer limit far out of reach: only what the client confirmed reading can hold it back.
+    const { hub, url, tcp } = await start({ softBufferBytes: 1 << 30, unconfirmedBytes: WINDOW, maxBehindMs: 60_000 });
+    const reading = await subscriber(url);
+    const stalled = await subscriber(url);
+    stalled.pause();
+    let received = 0;
+    reading.on('message', (data: Buffer) => {
+      received += (JSON.parse(data.toString()) as { forecasts: unknown[] }).forecasts.length;
+    });
+    const frameBytes = Buffer.byteLength(JSON.stringify(tick(0).outcomes));
+    const TICKS = 40; // ~40 MB to each client
+    for (let t = 1; t <= TICKS; t++) {
+      hub.publish(tick(t));
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await new Promise<void>((resolve) => {
+      const check = () => (received >= TICKS * STREAMS ? resolve() : setTimeout(check, 10));
+      check();
+    });
+    // The reader confirmed as it read, so it never fell behind and got every forecast.
+    expect(received).toBe(TICKS * STREAMS);
+    // The stalled one was sent its window and the frame that crossed it, not the ~40 MB the kernel would take.
+    expect(tcp[1].bytesWritten).toBeLessThan(WINDOW + 2 * frameBytes);
+    expect(tcp[0].bytesWritten).toBeGreaterThan(TICKS * frameBytes * 0.9);
+    reading.close();
     stalled.terminate();
   }, 30_000);
 
