@@ -61,8 +61,9 @@ class FeedClient {
 /**
  * Live forecasts to WebSocket subscribers, by stream key or glob. Each tick
  * goes out as one frame per client, built once per distinct subscription.
- * A client that stops draining (more than `softBufferBytes` unsent) is skipped
- * at no cost until it drains; then it catches up with the latest forecast of
+ * A client that stops draining (more than `softBufferBytes` unsent, or more
+ * than `unconfirmedBytes` sent and not confirmed read; neither below a few
+ * frames) is skipped at no cost until it drains; then it catches up with the latest forecast of
  * each of its streams (older ones are dropped), from a cache shared by all
  * clients. Behind for longer than `maxBehindMs`, it is closed. So a slow client
  * never slows ingest or the others, and its memory cost is bounded.
@@ -78,6 +79,8 @@ export class FeedHub {
   private seq = 0;
   private skipped = 0;
   private readonly timers: NodeJS.Timeout[];
+  /** The size of recent forecast frames (largest, decaying), which the limits never go below a few of. */
+  private frameBytes = 0;
   /** Sends waiting, in publication order, for a frame still being printed ahead of them. */
   private readonly queue: { ready: boolean; send: () => void }[] = [];
 
@@ -146,21 +149,39 @@ export class FeedHub {
     for (const c of this.clients) {
       // Behind, or caught up past these already (a catch-up sends the latest of every stream).
       if (c.behindSince > 0 || c.cursor >= last) continue;
-      if (c.ws.bufferedAmount >= this.limits.softBufferBytes || c.unconfirmed > this.limits.unconfirmedBytes) {
-        c.behindSince = now;
-        c.cursor = first - 1;
-        continue;
-      }
       const sig = c.patterns.signature();
       let f = frames.get(sig);
       if (f === undefined) {
         const data = c.patterns.matchesAll() ? frame.all() : pickFor(c, frame, streams);
         f = data === null ? null : { data, bytes: byteLength(data) };
         frames.set(sig, f);
+        if (f !== null) this.frameBytes = Math.max(this.frameBytes * 0.9, f.bytes);
       }
-      if (f !== null) c.send(f.data, f.bytes);
+      if (f === null) {
+        c.cursor = last;
+        continue;
+      }
+      if (c.ws.bufferedAmount >= this.softLimit() || c.unconfirmed > this.windowLimit()) {
+        c.behindSince = now;
+        c.cursor = first - 1;
+        continue;
+      }
+      c.send(f.data, f.bytes);
       c.cursor = last;
     }
+  }
+
+  /**
+   * The limits, never below a few frames: with frames larger than the limits
+   * (2.4 MB at 10,000 streams against a 1 MiB soft limit), a client that reads
+   * as fast as it can would look behind whenever two frames leave back to back.
+   */
+  private softLimit(): number {
+    return Math.max(this.limits.softBufferBytes, 2 * this.frameBytes);
+  }
+
+  private windowLimit(): number {
+    return Math.max(this.limits.unconfirmedBytes, 3 * this.frameBytes);
   }
 
   /** Runs `send` with the frame once it and everything published before it are ready. */
@@ -233,7 +254,7 @@ export class FeedHub {
         c.ws.ping(String(c.sent));
       }
       if (c.behindSince === 0) continue;
-      if (c.ws.bufferedAmount >= this.limits.softBufferBytes / 2 || c.unconfirmed > this.limits.unconfirmedBytes / 2) {
+      if (c.ws.bufferedAmount >= this.softLimit() / 2 || c.unconfirmed > this.windowLimit() / 2) {
         if (now - c.behindSince > this.limits.maxBehindMs) {
           // A stalled peer cannot read the close frame either: give it a second, then cut it off.
           c.ws.close(FEED_CLOSE_TOO_SLOW, 'FC_ERR_FEED_TOO_SLOW');
