@@ -7,8 +7,11 @@ import type { Forecast } from '../engine/reading.ts';
  * `forecastText`, so their frames are byte for byte the same.
  */
 
-/** One forecast as the feed sends it. */
-export function forecastText(f: Forecast): string {
+/** What the feed sends of a forecast. */
+export type FeedForecast = Pick<Forecast, 'stream' | 'ts' | 'value' | 'modelVersion' | 'points' | 'anomaly'>;
+
+/** One forecast as the feed sends it: the one place that fixes its fields and their order. */
+export function forecastText(f: FeedForecast): string {
   return JSON.stringify({ stream: f.stream, ts: f.ts, value: f.value, modelVersion: f.modelVersion, points: f.points, anomaly: f.anomaly });
 }
 
@@ -72,7 +75,7 @@ export function textsOfPacked(p: PackedForecasts): string[] {
     for (let q = 0; q < points.length; q++, at += POINT_NUMS) {
       points[q] = { horizon: n[at], ts: n[at + 1], mean: n[at + 2], scale: n[at + 3], lower: n[at + 4], upper: n[at + 5] };
     }
-    texts[i] = JSON.stringify({
+    texts[i] = forecastText({
       stream: p.keys[i],
       ts: n[head],
       value: n[head + 1],
