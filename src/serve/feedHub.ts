@@ -43,7 +43,8 @@ class FeedClient {
   /** Bytes sent to it, and of those the ones it has confirmed reading (the payload of its last pong). */
   sent = 0;
   confirmed = 0;
-  probing = false;
+  /** The payload of the ping awaiting its pong (the bytes sent before it), or null. */
+  probe: string | null = null;
 
   constructor(readonly ws: WebSocket) {}
 
@@ -110,11 +111,11 @@ export class FeedHub {
     this.clients.add(client);
     ws.on('pong', (data) => {
       client.alive = true;
-      // A probe's pong carries the bytes sent before its ping: all of those have been read.
-      const read = Number(data.toString());
-      if (data.length > 0 && Number.isFinite(read)) {
-        client.confirmed = Math.max(client.confirmed, read);
-        client.probing = false;
+      // The echo of the probe carries the bytes sent before its ping: all of those have been read. Only
+      // that echo counts, not any number a client puts in a pong of its own, which would lift its bound.
+      if (client.probe !== null && data.toString() === client.probe) {
+        client.confirmed = Number(client.probe);
+        client.probe = null;
       }
     });
     ws.on('close', () => this.clients.delete(client));
@@ -249,9 +250,9 @@ export class FeedHub {
     const now = Date.now();
     for (const c of this.clients) {
       // Ask every client, behind or not, to confirm what it has read so far.
-      if (!c.probing && c.confirmed < c.sent) {
-        c.probing = true;
-        c.ws.ping(String(c.sent));
+      if (c.probe === null && c.confirmed < c.sent) {
+        c.probe = String(c.sent);
+        c.ws.ping(c.probe);
       }
       if (c.behindSince === 0) continue;
       if (c.ws.bufferedAmount >= this.softLimit() / 2 || c.unconfirmed > this.windowLimit() / 2) {
