@@ -104,8 +104,10 @@ export async function runLoad(
         const due = () => (perProducerRate === 0 ? Number.POSITIVE_INFINITY : Math.floor(((performance.now() - startedAt) / 1000) * (perProducerRate / opts.batch)));
         if (perProducerRate > 0) {
           const pacer = setInterval(() => {
+            // At the stop, this producer may be idle with nothing in flight: no acknowledgement is
+            // coming to call send(), so the pacer's last call resolves it.
             if (stop) clearInterval(pacer);
-            else send();
+            send();
           }, 2);
         }
         const send = () => {

@@ -4,9 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { StoreError, StoreErrorCode } from '../errors.ts';
 import type { Db } from './openDatabase.ts';
+import { convertForecastsV1 } from './convertForecastsV1.ts';
 import { toStoreError } from './storeErrors.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+
+/** Steps SQL cannot do, run after a version's SQL in the same transaction. */
+const DATA_STEPS: Readonly<Record<number, (db: Db) => void>> = { 3: convertForecastsV1 };
 
 export interface Migration {
   readonly version: number;
@@ -65,6 +69,7 @@ export function migrate(db: Db, file: string, migrations: readonly Migration[] =
     try {
       db.transaction(() => {
         db.exec(m.sql);
+        DATA_STEPS[m.version]?.(db);
         record.run(m.version, m.name, m.checksum, Date.now());
       })();
     } catch (err) {

@@ -1,11 +1,22 @@
 import type { Db } from './openDatabase.ts';
 import type { StreamIds } from './streamIds.ts';
-import { FORECAST_ID_STRIDE } from './tickWriter.ts';
+import { decodePoints } from './forecastPoints.ts';
 
 export interface StreamRow {
   readonly key: string;
   readonly firstSeen: number;
   readonly lastSeen: number;
+}
+
+/** One forecast of a reading, at one horizon, as the HTTP API returns it. */
+export interface ForecastRow {
+  readonly madeAt: number;
+  readonly horizon: number;
+  readonly targetTs: number | null;
+  readonly mean: number;
+  readonly lower: number;
+  readonly upper: number;
+  readonly modelVersion: number;
 }
 
 export interface TimeRange {
@@ -27,17 +38,19 @@ export class StoreQueries {
   private readonly alertList;
 
   constructor(db: Db, private readonly streamIds: StreamIds) {
-    this.allStreams = db.prepare<[number, number], StreamRow>('SELECT key, first_seen AS firstSeen, last_seen AS lastSeen FROM streams ORDER BY key LIMIT ? OFFSET ?');
+    // last_seen is only refreshed by snapshots: the latest reading (one index seek) is exact.
+    const lastSeen = 'coalesce((SELECT max(r.ts) FROM readings r WHERE r.stream_id = s.id), s.last_seen) AS lastSeen';
+    this.allStreams = db.prepare<[number, number], StreamRow>(`SELECT s.key AS key, s.first_seen AS firstSeen, ${lastSeen} FROM streams s ORDER BY s.key LIMIT ? OFFSET ?`);
     this.matchingStreams = db.prepare<[string, number, number], StreamRow>(
-      'SELECT key, first_seen AS firstSeen, last_seen AS lastSeen FROM streams WHERE key GLOB ? ORDER BY key LIMIT ? OFFSET ?',
+      `SELECT s.key AS key, s.first_seen AS firstSeen, ${lastSeen} FROM streams s WHERE s.key GLOB ? ORDER BY s.key LIMIT ? OFFSET ?`,
     );
     this.readingsIn = db.prepare<[number, number, number, number], { ts: number; value: number }>(
       'SELECT ts, value FROM readings WHERE stream_id = ? AND ts BETWEEN ? AND ? ORDER BY ts LIMIT ?',
     );
-    this.forecastsIn = db.prepare<[number, number, number, number | null, number | null, number], Record<string, number | null>>(
-      `SELECT f.made_at AS madeAt, f.horizon AS horizon, f.target_ts AS targetTs, f.mean AS mean, f.lower AS lower, f.upper AS upper, f.model_version AS modelVersion
-       FROM readings r JOIN forecasts f ON f.id BETWEEN r.id * ${FORECAST_ID_STRIDE} AND r.id * ${FORECAST_ID_STRIDE} + ${FORECAST_ID_STRIDE - 1}
-       WHERE r.stream_id = ? AND r.ts BETWEEN ? AND ? AND (? IS NULL OR f.horizon = ?) ORDER BY r.ts, f.horizon LIMIT ?`,
+    this.forecastsIn = db.prepare<[number, number, number], { madeAt: number; modelVersion: number; points: Buffer }>(
+      `SELECT f.made_at AS madeAt, f.model_version AS modelVersion, f.points AS points
+       FROM readings r JOIN forecasts f ON f.reading_id = r.id
+       WHERE r.stream_id = ? AND r.ts BETWEEN ? AND ? ORDER BY r.ts, r.id`,
     );
     this.alertList = db.prepare<[number, number], Record<string, unknown>>(
       `SELECT a.id, s.key AS stream, a.opened_at AS openedAt, a.resolved_at AS resolvedAt, a.severity, a.kind, a.score, a.details
@@ -58,9 +71,19 @@ export class StoreQueries {
   }
 
   /** Forecasts made after the stream's readings in [from, to] (optionally one horizon), oldest first. */
-  forecasts(key: string, r: TimeRange, horizon: number | null): Record<string, number | null>[] | undefined {
+  forecasts(key: string, r: TimeRange, horizon: number | null): ForecastRow[] | undefined {
     const sid = this.streamIds.find(key);
-    return sid === undefined ? undefined : this.forecastsIn.all(sid, r.from, r.to, horizon, horizon, r.limit);
+    if (sid === undefined) return undefined;
+    // A row per reading and horizon, as before migration 3 packed a reading's horizons into one row.
+    const out: ForecastRow[] = [];
+    for (const row of this.forecastsIn.iterate(sid, r.from, r.to)) {
+      for (const p of decodePoints(row.points)) {
+        if (horizon !== null && p.horizon !== horizon) continue;
+        out.push({ madeAt: row.madeAt, horizon: p.horizon, targetTs: p.targetTs, mean: p.mean, lower: p.lower, upper: p.upper, modelVersion: row.modelVersion });
+      }
+      if (out.length >= r.limit) break;
+    }
+    return out.slice(0, r.limit);
   }
 
   /** Alerts, newest first; only open ones when `openOnly`. */

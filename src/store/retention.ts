@@ -2,10 +2,11 @@ import type { Db } from './openDatabase.ts';
 
 export type PrunedTable = 'readings' | 'forecasts' | 'alerts';
 
-const RULES: Record<PrunedTable, { time: string }> = {
-  readings: { time: 'ts' },
-  forecasts: { time: 'made_at' },
-  alerts: { time: 'opened_at' },
+/** Each table's time column, and its INTEGER PRIMARY KEY (rows appended in about time order). */
+const RULES: Record<PrunedTable, { time: string; id: string }> = {
+  readings: { time: 'ts', id: 'id' },
+  forecasts: { time: 'made_at', id: 'reading_id' },
+  alerts: { time: 'opened_at', id: 'id' },
 };
 
 /**
@@ -14,10 +15,10 @@ const RULES: Record<PrunedTable, { time: string }> = {
  * appended in about time order, so a pass calls this until it deletes none.
  */
 export function pruneBatch(db: Db, table: PrunedTable, before: number, batch: number): number {
-  const { time } = RULES[table];
+  const { time, id } = RULES[table];
   const extra = table === 'alerts' ? ' AND resolved_at IS NOT NULL' : '';
   // Look only at the `batch` oldest ids, so a pass never scans the table: rows accepted
   // much later than their time wait until the rows before them have gone.
-  const sql = `DELETE FROM ${table} WHERE id IN (SELECT id FROM (SELECT id, ${time} AS t${extra ? ', resolved_at' : ''} FROM ${table} ORDER BY id LIMIT ?) WHERE t < ?${extra})`;
+  const sql = `DELETE FROM ${table} WHERE ${id} IN (SELECT k FROM (SELECT ${id} AS k, ${time} AS t${extra ? ', resolved_at' : ''} FROM ${table} ORDER BY ${id} LIMIT ?) WHERE t < ?${extra})`;
   return db.prepare(sql).run(batch, before).changes;
 }

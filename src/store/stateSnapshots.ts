@@ -24,7 +24,8 @@ export class StateSnapshots {
        ON CONFLICT(stream_id) DO UPDATE SET model_version = excluded.model_version, state = excluded.state,
          last_reading_id = excluded.last_reading_id, saved_at = excluded.saved_at`,
     );
-    this.normaliser = db.prepare('UPDATE streams SET norm_mean = ?, norm_var = ?, norm_count = ? WHERE id = ?');
+    // last_seen is kept here, not per tick (see TickWriter).
+    this.normaliser = db.prepare('UPDATE streams SET norm_mean = ?, norm_var = ?, norm_count = ?, last_seen = max(last_seen, coalesce(?, last_seen)) WHERE id = ?');
     // Asked for every stream the engine does not hold (evicted, or new): prepared once.
     this.selectOne = db.prepare<[string], { state: Buffer; rid: number; mv: number }>(
       'SELECT st.state AS state, st.last_reading_id AS rid, st.model_version AS mv FROM stream_states st JOIN streams s ON s.id = st.stream_id WHERE s.key = ?',
@@ -35,7 +36,8 @@ export class StateSnapshots {
         const sid = this.streams.find(state.key);
         if (sid === undefined) continue;
         this.upsert.run(sid, modelVersion, encodeStreamState(state), lastReadingId, now);
-        this.normaliser.run(state.stats[Stat.MEAN], state.stats[Stat.VAR], state.stats[Stat.COUNT], sid);
+        const lastTs = state.stats[Stat.LAST_TS];
+        this.normaliser.run(state.stats[Stat.MEAN], state.stats[Stat.VAR], state.stats[Stat.COUNT], Number.isFinite(lastTs) ? lastTs : null, sid);
       }
     });
   }

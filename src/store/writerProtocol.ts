@@ -1,5 +1,6 @@
 import type { AlertEvent } from '../anomaly/alertTracker.ts';
 import type { Forecast } from '../engine/reading.ts';
+import { POINT_FIELDS, writePoint } from './forecastPoints.ts';
 
 /** A committed tick's forecasts, packed into a few transferable arrays for the writer thread. */
 export interface PackedTick {
@@ -7,13 +8,10 @@ export interface PackedTick {
   readonly ts: Float64Array<ArrayBuffer>;
   readonly value: Float64Array<ArrayBuffer>;
   readonly modelVersion: Int32Array<ArrayBuffer>;
-  readonly horizons: number[];
-  /** n × K each. */
-  readonly mean: Float64Array<ArrayBuffer>;
-  readonly lower: Float64Array<ArrayBuffer>;
-  readonly upper: Float64Array<ArrayBuffer>;
-  /** n × K; NaN where the target time is unknown. */
-  readonly targetTs: Float64Array<ArrayBuffer>;
+  /** Points per forecast. */
+  readonly horizons: number;
+  /** n × horizons × POINT_FIELDS, each forecast's points as its `points` BLOB holds them (forecastPoints.ts). */
+  readonly points: Float64Array<ArrayBuffer>;
 }
 
 export type WriterRequest =
@@ -35,47 +33,20 @@ export function packTick(forecasts: readonly Forecast[]): PackedTick {
     ts: new Float64Array(n),
     value: new Float64Array(n),
     modelVersion: new Int32Array(n),
-    horizons: n === 0 ? [] : forecasts[0].points.map((q) => q.horizon),
-    mean: new Float64Array(n * k),
-    lower: new Float64Array(n * k),
-    upper: new Float64Array(n * k),
-    targetTs: new Float64Array(n * k),
+    horizons: k,
+    points: new Float64Array(n * k * POINT_FIELDS),
   };
-  forecasts.forEach((f, i) => {
+  for (let i = 0; i < n; i++) {
+    const f = forecasts[i];
+    if (f.points.length !== k) throw new RangeError(`forecasts of one tick have ${k} and ${f.points.length} horizons`);
     p.keys[i] = f.stream;
     p.ts[i] = f.ts;
     p.value[i] = f.value;
     p.modelVersion[i] = f.modelVersion;
-    f.points.forEach((q, j) => {
-      p.mean[i * k + j] = q.mean;
-      p.lower[i * k + j] = q.lower;
-      p.upper[i * k + j] = q.upper;
-      p.targetTs[i * k + j] = q.ts ?? Number.NaN;
-    });
-  });
+    for (let j = 0; j < k; j++) {
+      const q = f.points[j];
+      writePoint(p.points, (i * k + j) * POINT_FIELDS, q.horizon, q.ts, q.mean, q.lower, q.upper);
+    }
+  }
   return p;
-}
-
-const NO_ANOMALY = { score: 0, likelihood: 0 } as const;
-
-/** The forecasts a packed tick holds (in the writer thread; `prior`, `scale` and `anomaly` are not stored). */
-export function unpackTick(p: PackedTick): Forecast[] {
-  const k = p.horizons.length;
-  return p.keys.map((stream, i) => ({
-    kind: 'forecast' as const,
-    stream,
-    ts: p.ts[i],
-    value: p.value[i],
-    modelVersion: p.modelVersion[i],
-    prior: null,
-    anomaly: NO_ANOMALY,
-    points: p.horizons.map((horizon, j) => ({
-      horizon,
-      ts: Number.isNaN(p.targetTs[i * k + j]) ? null : p.targetTs[i * k + j],
-      mean: p.mean[i * k + j],
-      scale: Number.NaN,
-      lower: p.lower[i * k + j],
-      upper: p.upper[i * k + j],
-    })),
-  }));
 }

@@ -52,7 +52,7 @@ export class WriterThread {
   write(tick: Tick): Promise<number> {
     const forecasts = tick.outcomes.filter((o): o is Forecast => o.kind === 'forecast');
     const packed = packTick(forecasts);
-    return this.send({ type: 'tick', id: this.nextId++, tick: packed }, [packed.ts.buffer, packed.value.buffer, packed.mean.buffer, packed.lower.buffer, packed.upper.buffer, packed.targetTs.buffer, packed.modelVersion.buffer]);
+    return this.send({ type: 'tick', id: this.nextId++, tick: packed }, [packed.ts.buffer, packed.value.buffer, packed.points.buffer, packed.modelVersion.buffer]);
   }
 
   /** Saves these states after every tick sent before; resolves with how many were saved. */

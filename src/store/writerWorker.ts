@@ -8,7 +8,6 @@ import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from '
 import { ForecasterError, StoreError } from '../errors.ts';
 import type { StreamState } from '../engine/stateTable.ts';
 import { decodeStreamState } from '../engine/streamStateCodec.ts';
-import type { Forecast } from '../engine/reading.ts';
 import type { WebhookConfig } from '../anomaly/alertConfig.ts';
 import { WebhookDelivery } from '../anomaly/webhookDelivery.ts';
 import { createLogger } from '../log.ts';
@@ -16,7 +15,7 @@ import { pruneBatch } from './retention.ts';
 import { SnapshotTracker } from './snapshotTracker.ts';
 import { toStoreError } from './storeErrors.ts';
 import { Store } from './store.ts';
-import { unpackTick, type WriterReply, type WriterRequest } from './writerProtocol.ts';
+import type { WriterReply, WriterRequest } from './writerProtocol.ts';
 
 const { file, webhook } = workerData as { file: string; webhook: WebhookConfig | null };
 if (parentPort === null) throw new Error('writerWorker runs as a worker thread');
@@ -47,16 +46,15 @@ function handle(first: WriterRequest): boolean {
   while (i < batch.length) {
     const req = batch[i];
     if (req.type === 'tick') {
-      const ticks: { id: number; forecasts: Forecast[] }[] = [];
+      const ticks: Extract<WriterRequest, { type: 'tick' }>[] = [];
       while (i < batch.length && batch[i].type === 'tick') {
-        const t = batch[i] as Extract<WriterRequest, { type: 'tick' }>;
-        ticks.push({ id: t.id, forecasts: unpackTick(t.tick) });
+        ticks.push(batch[i] as Extract<WriterRequest, { type: 'tick' }>);
         i++;
       }
       try {
-        const written = store.writer.writeMany(ticks.map((t) => t.forecasts));
+        const written = store.writer.writeMany(ticks.map((t) => t.tick));
         tracker.afterTick(written);
-        for (const t of ticks) reply({ id: t.id, ok: true, count: t.forecasts.length });
+        for (const t of ticks) reply({ id: t.id, ok: true, count: t.tick.keys.length });
       } catch (err) {
         for (const t of ticks) reply(failure(t.id, err));
       }

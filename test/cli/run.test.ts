@@ -42,10 +42,10 @@ describe('forecaster run', () => {
     const before = await runCli(['db', 'stats', '--db', db]);
     expect(before.code).toBe(0);
     const stats = JSON.parse(before.stdout);
-    expect(stats.schemaVersion).toBe(2);
+    expect(stats.schemaVersion).toBe(3);
     expect(stats.tables.streams.rows).toBe(60);
     expect(stats.tables.readings.rows).toBeGreaterThan(60);
-    expect(stats.tables.forecasts.rows).toBe(stats.tables.readings.rows * 3);
+    expect(stats.tables.forecasts.rows).toBe(stats.tables.readings.rows); // one row per reading, all horizons in it
     expect(stats.tables.model_checkpoints.rows).toBe(1);
     expect(stats.tables.stream_states.rows).toBe(60);
     const conn = openDatabase(db, { readonly: true });
@@ -63,7 +63,7 @@ describe('forecaster run', () => {
     const file = join(dir, 'migrated', 'new.db');
     const first = await runCli(['migrate', '--db', file]);
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.stdout)).toEqual({ file, from: 0, to: 2, applied: [1, 2] });
+    expect(JSON.parse(first.stdout)).toEqual({ file, from: 0, to: 3, applied: [1, 2, 3] });
     const second = await runCli(['migrate', '--db', file]);
     expect(JSON.parse(second.stdout).applied).toEqual([]);
   });

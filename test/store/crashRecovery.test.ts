@@ -5,6 +5,7 @@ import { loadModel } from '../../src/app.ts';
 import { DEFAULT_MODEL_PATH } from '../../src/config.ts';
 import { buildEngine } from '../../src/engine/buildEngine.ts';
 import { decodeStreamState } from '../../src/engine/streamStateCodec.ts';
+import { decodePoints } from '../../src/store/forecastPoints.ts';
 import { openDatabase } from '../../src/store/openDatabase.ts';
 import { useBestBackend } from '../support/backend.ts';
 import { tempDir } from '../support/tempDir.ts';
@@ -125,7 +126,8 @@ describe('crash recovery of the service', () => {
     // Forecasts made after the restart equal the uninterrupted run's.
     // Reading ids follow acceptance order; everything past the acknowledged prefix was stepped by a restarted engine
     // (replayed, or accepted after the restart).
-    const after = db.prepare('SELECT s.key AS key, r.ts AS ts, f.mean AS mean FROM forecasts f JOIN readings r ON r.id = f.reading_id JOIN streams s ON s.id = r.stream_id WHERE f.horizon = 1 AND r.id > ?').all(acked) as { key: string; ts: number; mean: number }[];
+    const after = (db.prepare('SELECT s.key AS key, r.ts AS ts, f.points AS points FROM forecasts f JOIN readings r ON r.id = f.reading_id JOIN streams s ON s.id = r.stream_id WHERE r.id > ?').all(acked) as { key: string; ts: number; points: Buffer }[])
+      .map((row) => ({ key: row.key, ts: row.ts, mean: decodePoints(row.points).find((p) => p.horizon === 1)?.mean ?? NaN }));
     expect(after.length).toBe(READINGS.length - acked);
     // The same float32 kernel on both sides: equal here to 1e-9; 1e-6 leaves room for native backends,
     // whose matrix products may round differently with the batch size.

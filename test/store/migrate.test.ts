@@ -70,4 +70,32 @@ describe('migrations', () => {
     expect(() => migrate(db, file, edited)).toThrow(expect.objectContaining({ code: StoreErrorCode.MIGRATION_CHANGED }));
     db.close();
   });
+
+  it('converts per-horizon forecast rows of schema 2 into one row per reading, values unchanged', () => {
+    const file = tmp.path('forecasts-v1.db');
+    const db = openDatabase(file, { createFolder: true });
+    const all = loadMigrations();
+    migrate(db, file, all.filter((m) => m.version <= 2));
+    db.prepare("INSERT INTO streams (id, key, first_seen, last_seen) VALUES (1, 'a', 0, 0)").run();
+    const reading = db.prepare('INSERT INTO readings (id, stream_id, ts, value) VALUES (?, 1, ?, ?)');
+    const old = db.prepare('INSERT INTO forecasts (id, reading_id, stream_id, made_at, horizon, target_ts, mean, lower, upper, model_version) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)');
+    // Schema 2: a row per reading and horizon, id = reading id × 16 + the horizon's index. 50,100
+    // rows, so the conversion's pages of 50,000 rows end inside a reading; the first without target times.
+    const want = new Map<number, { madeAt: number; mv: number; points: number[][] }>();
+    db.exec('BEGIN');
+    for (let r = 1; r <= 16_700; r++) {
+      reading.run(r, r * 1000, r / 7);
+      const points = [1, 6, 24].map((h, k) => [h, r === 1 ? Number.NaN : r * 1000 + h, r / 7 + k, r / 7 - 1.5, r / 7 + 2.25]);
+      points.forEach((p, k) => old.run(r * 16 + k, r, r * 1000, p[0], Number.isNaN(p[1]) ? null : p[1], p[2], p[3], p[4], 1 + (r % 3)));
+      want.set(r, { madeAt: r * 1000, mv: 1 + (r % 3), points });
+    }
+    db.exec('COMMIT');
+    migrate(db, file, all);
+    const rows = db.prepare('SELECT reading_id AS rid, made_at AS madeAt, model_version AS mv, points FROM forecasts ORDER BY reading_id').all() as { rid: number; madeAt: number; mv: number; points: Buffer }[];
+    expect(rows.map((r) => r.rid)).toEqual([...want.keys()]);
+    const got = rows.map((row) => ({ madeAt: row.madeAt, mv: row.mv, points: Array.from({ length: row.points.length / 40 }, (_, k) => [0, 1, 2, 3, 4].map((f) => row.points.readDoubleLE(k * 40 + f * 8))) }));
+    expect(got).toEqual([...want.values()]);
+    expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'forecasts_v1'").get()).toEqual({ n: 0 });
+    db.close();
+  });
 });
