@@ -390,7 +390,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
       if (scheduleTimer !== null) clearTimeout(scheduleTimer);
       // A run in progress is stopped; the live model is as it was.
       await live.stop();
-      if (subscription !== null) logStats();
+      // The closing line, unless the last periodic one was just written: a rate over a few
+      // milliseconds says nothing (the `service stopped` line carries the totals).
+      if (subscription !== null && performance.now() - windowStart.at >= 250) logStats();
       committed$.complete();
       alertSubscription?.unsubscribe();
       try {
