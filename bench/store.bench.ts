@@ -67,6 +67,39 @@ async function timeWritePath(): Promise<number> {
   return rate;
 }
 
+/**
+ * Readings/s through the writer thread once the file holds SUSTAINED_AFTER readings of STREAMS streams
+ * (the rate of the last LAST of them): the first seconds on an empty file are the fastest a file ever
+ * is, because the readings(stream_id, ts) index then has fewer pages than there are streams.
+ */
+const SUSTAINED_AFTER = Number(process.env.BENCH_SUSTAINED_READINGS ?? 1_600_000);
+const LAST = 400_000;
+async function timeSustained(): Promise<number> {
+  const file = join(dir, 'sustained.db');
+  Store.open(file).close();
+  const writer = await WriterThread.start(file, log);
+  let inFlight: Promise<number>[] = [];
+  let started = 0;
+  for (let done = 0; done < SUSTAINED_AFTER; done += TICK) {
+    if (done === SUSTAINED_AFTER - LAST) {
+      await Promise.all(inFlight);
+      inFlight = [];
+      started = performance.now();
+    }
+    if (done % 200_000 === 0) process.stderr.write(`\rfilling: ${done.toLocaleString('en-US')} of ${SUSTAINED_AFTER.toLocaleString('en-US')} readings`);
+    inFlight.push(writer.write(makeTick(TICK)));
+    if (inFlight.length >= 8) {
+      await inFlight[0];
+      inFlight = inFlight.slice(1);
+    }
+  }
+  await Promise.all(inFlight);
+  process.stderr.write('\n');
+  const rate = LAST / ((performance.now() - started) / 1000);
+  await writer.close();
+  return rate;
+}
+
 /** Rows/s of the same write path run synchronously on this thread (TickWriter alone). */
 function timeTickWriter(): number {
   const store = Store.open(join(dir, 'tick-writer.db'));
@@ -151,11 +184,13 @@ process.stdout.write(`same, inline    ${fmt(tickWriter)} rows/s (TickWriter on t
 const bare = timeBare();
 process.stdout.write(`bare inserts    ${fmt(bare)} rows/s (same rows, prepared statements, one transaction per tick)\n`);
 process.stdout.write(`ratio           ${(writePath / bare).toFixed(2)}\n`);
+const sustained = await timeSustained();
+process.stdout.write(`sustained       ${fmt(sustained)} readings/s through the writer thread with ${SUSTAINED_AFTER.toLocaleString('en-US')} readings of ${STREAMS} streams stored (${(sustained / (writePath / 2)).toFixed(2)} of an empty file's)\n`);
 const loop = await eventLoopDelayAtRate();
 process.stdout.write(`event loop      p99 ${loop.p99.toFixed(1)} ms on the main thread while committing ${fmt(loop.achieved)} readings/s (target ${RATE})\n`);
 rmSync(dir, { recursive: true, force: true });
 process.stdout.write(
-  `${JSON.stringify({ bench: 'store', write_path_rows_per_s: Math.round(writePath), write_path_readings_per_s: Math.round(writePath / 2), bare_rows_per_s: Math.round(bare), event_loop_p99_ms: Math.round(loop.p99 * 10) / 10 })}\n`,
+  `${JSON.stringify({ bench: 'store', write_path_rows_per_s: Math.round(writePath), write_path_readings_per_s: Math.round(writePath / 2), bare_rows_per_s: Math.round(bare), sustained_readings_per_s: Math.round(sustained), sustained_after_readings: SUSTAINED_AFTER, event_loop_p99_ms: Math.round(loop.p99 * 10) / 10 })}\n`,
 );
 
 function fmt(v: number): string {
