@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { concatMap, from, map, merge, type Observable, Subject, type Subscription, takeUntil } from 'rxjs';
 import type { Logger } from 'pino';
 import { alertEvents } from './anomaly/alertEvents.ts';
+import { logAlertEvents } from './anomaly/alertLog.ts';
 import { alertmanagerPayload } from './anomaly/alertmanagerPayload.ts';
 import { type AlertEvent, AlertTracker } from './anomaly/alertTracker.ts';
 import { createBackendRegistry } from './backend/backendRegistry.ts';
@@ -132,7 +133,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   let alertSubscription: Subscription | null = null;
   const storeAlerts = (events: AlertEvent[]): void => {
     const payloads = config.alerts.webhook.url === '' ? null : events.map((e) => alertmanagerPayload(e, externalUrl));
-    for (const e of events) alertLog.info({ id: e.id, stream: e.stream, status: e.status, kind: e.kind, severity: e.severity, summary: e.summary }, `alert ${e.status}`);
+    logAlertEvents(alertLog, events);
     writer.alerts(events, payloads).then(
       () => alerts$.next(events),
       (err: unknown) => alertLog.error({ err, alerts: events.length }, 'storing alerts failed'),
