@@ -10,6 +10,9 @@ import { StoreError, StoreErrorCode, type StoreErrorCode as Code } from '../erro
 import { startTsWorker } from '../util/tsWorker.ts';
 import { packTick, type WriterReply, type WriterRequest } from './writerProtocol.ts';
 
+/** How often the checkpointer thread copies committed WAL pages back into the file. */
+const CHECKPOINT_INTERVAL_MS = 50;
+
 /**
  * The main thread's handle on the store's writer thread. `write` and
  * `snapshot` post at once, in order, and resolve when committed, so the engine
@@ -21,8 +24,12 @@ export class WriterThread {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (n: number) => void; reject: (e: Error) => void }>();
   private failed: Error | null = null;
+  private checkpointerRunning = true;
 
-  private constructor(private readonly worker: Worker, private readonly file: string, log: Logger) {
+  private constructor(private readonly worker: Worker, private readonly checkpointer: Worker, private readonly file: string, log: Logger) {
+    checkpointer.once('exit', () => {
+      this.checkpointerRunning = false;
+    });
     worker.on('message', (r: WriterReply) => {
       const p = this.pending.get(r.id);
       if (p === undefined) return;
@@ -42,10 +49,21 @@ export class WriterThread {
     });
   }
 
-  /** Starts the writer thread on `file` (already migrated). @throws StoreError when it cannot open the file. */
+  /** Starts the writer thread and its checkpointer on `file` (already migrated). @throws StoreError when it cannot open the file. */
   static async start(file: string, log: Logger, webhook: WebhookConfig | null = null): Promise<WriterThread> {
     const worker = await startTsWorker(new URL('./writerWorker.ts', import.meta.url), { file, webhook });
-    return new WriterThread(worker, file, log);
+    let checkpointer: Worker;
+    try {
+      checkpointer = await startTsWorker(new URL('./checkpointerWorker.ts', import.meta.url), { file, intervalMs: CHECKPOINT_INTERVAL_MS });
+    } catch (err) {
+      await worker.terminate();
+      throw err;
+    }
+    checkpointer.on('message', (m: { type?: string; message?: string }) => {
+      if (m.type === 'warn') log.warn({ file, error: m.message }, 'background checkpoint failed; the writer checkpoints itself past its backstop');
+    });
+    checkpointer.on('error', (err) => log.warn({ err, file }, 'checkpointer thread stopped; the writer checkpoints itself past its backstop'));
+    return new WriterThread(worker, checkpointer, file, log);
   }
 
   /** Commits the tick's accepted readings and forecasts; resolves with how many readings once committed. */
@@ -75,6 +93,15 @@ export class WriterThread {
 
   /** Lets queued writes finish, closes the writer's connection and ends the thread. */
   async close(): Promise<void> {
+    if (this.checkpointerRunning) {
+      const stopped = new Promise<void>((resolve) => {
+        this.checkpointer.once('exit', () => resolve());
+        this.checkpointer.on('message', (m: { type?: string }) => m.type === 'closed' && resolve());
+      });
+      this.checkpointer.postMessage({ type: 'close' });
+      await stopped;
+    }
+    await this.checkpointer.terminate();
     if (this.failed === null) await this.send({ type: 'close', id: this.nextId++ }, []);
     await this.worker.terminate();
   }

@@ -21,11 +21,9 @@ const { file, webhook } = workerData as { file: string; webhook: WebhookConfig |
 if (parentPort === null) throw new Error('writerWorker runs as a worker thread');
 const port: MessagePort = parentPort;
 const store = Store.open(file);
-// Checkpoint every ~160 MB of WAL instead of SQLite's 4 MB. With thousands of streams each commit
-// dirties an index page per stream (readings(stream_id, ts)); a checkpoint writes every distinct page
-// once and fsyncs, so rarer checkpoints write a hot page once for many commits. With 10,000 streams
-// and 1.6 M readings stored, the write path took 127k-133k readings/s instead of 64k-81k.
-store.db.pragma('wal_autocheckpoint = 40000');
+// The checkpointer thread (checkpointerWorker.ts) keeps the WAL short without stalling commits;
+// this connection checkpoints only as a backstop, should the WAL pass ~400 MB (100,000 pages).
+store.db.pragma('wal_autocheckpoint = 100000');
 // Webhook deliveries run here, beside the outbox they drain; the backlog of an earlier run goes first.
 const delivery = webhook === null ? null : new WebhookDelivery(store.alerts, webhook, createLogger('warn', 2).child({ component: 'webhook' }));
 delivery?.kick();

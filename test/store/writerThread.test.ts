@@ -1,0 +1,41 @@
+import { statSync } from 'node:fs';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Forecast } from '../../src/engine/reading.ts';
+import type { Tick } from '../../src/engine/stepTicks.ts';
+import { openDatabase } from '../../src/store/openDatabase.ts';
+import { Store } from '../../src/store/store.ts';
+import { WriterThread } from '../../src/store/writerThread.ts';
+import { tempDir } from '../support/tempDir.ts';
+
+const tmp = tempDir('forecaster-writer-thread');
+afterAll(() => tmp.remove());
+const T0 = Date.UTC(2026, 5, 1);
+
+function tick(round: number, streams: number): Tick {
+  const fs: Forecast[] = Array.from({ length: streams }, (_, s) => ({
+    kind: 'forecast', stream: `sensor-${s}`, ts: T0 + round * 60_000, value: s + round, modelVersion: 1, prior: null, anomaly: { score: 0, likelihood: 0 },
+    points: [1, 6, 24].map((h) => ({ horizon: h, ts: T0 + (round + h) * 60_000, mean: s, scale: 1, lower: s - 1, upper: s + 1 })),
+  }));
+  return { readings: fs, outcomes: fs, stepMs: 0, rounds: 1 };
+}
+
+describe('the writer thread', () => {
+  it('has committed pages copied back into the file in the background, long before its own checkpoint threshold', async () => {
+    const file = tmp.path('w.db');
+    Store.open(file).close();
+    const before = statSync(file).size;
+    const writer = await WriterThread.start(file, pino({ level: 'silent' }));
+    // ~20 MB of WAL: far below the writer connection's own threshold (100,000 pages, ~400 MB).
+    for (let round = 0; round < 12; round++) await writer.write(tick(round, 4000));
+    const deadline = Date.now() + 5000;
+    while (statSync(file).size - before < 8_000_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(statSync(file).size - before).toBeGreaterThan(8_000_000);
+    await writer.close();
+    // Everything committed is there, once.
+    const db = openDatabase(file, { readonly: true });
+    expect(db.prepare('SELECT count(*) AS n, count(DISTINCT ts) AS rounds FROM readings').get()).toEqual({ n: 48_000, rounds: 12 });
+    expect(db.prepare('SELECT count(*) AS n FROM forecasts').get()).toEqual({ n: 48_000 });
+    db.close();
+  });
+});
