@@ -87,8 +87,16 @@ export interface AppDeps {
 export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   const log = deps.log;
   const backend = await selectBackend(config.backend, deps.backends ?? createBackendRegistry(), log.child({ component: 'backend' }));
-  const store = Store.open(config.store.path);
   const storeLog = log.child({ component: 'store' });
+  let progressAt = 0;
+  const store = Store.open(config.store.path, {
+    onMigrationProgress: ({ version, name, done, total }) => {
+      // A migration that rewrites a large file takes minutes: a line every 2 s, and the last.
+      if (Date.now() - progressAt < 2000 && done < total) return;
+      progressAt = Date.now();
+      storeLog.info({ version, name, done, total }, `migrating the store: ${done} of ${total} rows`);
+    },
+  });
   storeLog.info({ file: config.store.path, schemaFrom: store.migration.from, schemaTo: store.migration.to }, 'store opened');
   let model: Model;
   let engine: Engine;

@@ -195,7 +195,14 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     case 'migrate': {
-      const store = Store.open(config.store.path);
+      const bars = new Map<number, (done: number, total: number) => void>();
+      const store = Store.open(config.store.path, {
+        onMigrationProgress: ({ version, name, done, total }) => {
+          let bar = bars.get(version);
+          if (bar === undefined) bars.set(version, (bar = progressBar(`migration ${version} (${name})`)));
+          bar(done, total);
+        },
+      });
       const m = store.migration;
       store.close();
       process.stdout.write(`${JSON.stringify({ file: config.store.path, from: m.from, to: m.to, applied: m.applied })}\n`);

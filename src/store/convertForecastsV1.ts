@@ -7,9 +7,12 @@ const PAGE = 50_000;
 /**
  * The data step of migration 3: moves the per-horizon rows of `forecasts_v1`
  * (id = reading_id × 16 + horizon index) into the per-reading `forecasts`
- * table, then drops `forecasts_v1`. Runs inside the migration's transaction.
+ * table, then drops `forecasts_v1`. Runs inside the migration's transaction;
+ * `onProgress` hears the old rows converted so far after each page.
  */
-export function convertForecastsV1(db: Db): void {
+export function convertForecastsV1(db: Db, onProgress: (done: number, total: number) => void = () => {}): void {
+  const total = (db.prepare('SELECT count(*) AS n FROM forecasts_v1').get() as { n: number }).n;
+  let done = 0;
   const page = db.prepare<[number, number], V1Row>(
     'SELECT id, reading_id, made_at, horizon, target_ts, mean, lower, upper, model_version FROM forecasts_v1 WHERE id > ? ORDER BY id LIMIT ?',
   );
@@ -28,6 +31,8 @@ export function convertForecastsV1(db: Db): void {
       if (group.length > 0 && group[0].reading_id !== r.reading_id) flush();
       group.push(r);
     }
+    done += rows.length;
+    onProgress(done, total);
     if (rows.length < PAGE) break;
     after = rows[rows.length - 1].id;
   }

@@ -9,8 +9,11 @@ import { toStoreError } from './storeErrors.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
 
-/** Steps SQL cannot do, run after a version's SQL in the same transaction. */
-const DATA_STEPS: Readonly<Record<number, (db: Db) => void>> = { 3: convertForecastsV1 };
+/** Steps SQL cannot do, run after a version's SQL in the same transaction; they report rows done of rows to do. */
+const DATA_STEPS: Readonly<Record<number, (db: Db, onProgress: (done: number, total: number) => void) => void>> = { 3: convertForecastsV1 };
+
+/** Progress of a migration's data step (rows done of rows to do). */
+export type MigrationProgress = (p: { readonly version: number; readonly name: string; readonly done: number; readonly total: number }) => void;
 
 export interface Migration {
   readonly version: number;
@@ -43,7 +46,7 @@ export interface MigrationResult {
  * applied migrations differ from the files here.
  * @throws StoreError (FC_ERR_STORE_TOO_NEW, FC_ERR_STORE_MIGRATION_CHANGED, or the SQLite failure).
  */
-export function migrate(db: Db, file: string, migrations: readonly Migration[] = loadMigrations()): MigrationResult {
+export function migrate(db: Db, file: string, migrations: readonly Migration[] = loadMigrations(), onProgress: MigrationProgress = () => {}): MigrationResult {
   try {
     db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
@@ -69,7 +72,7 @@ export function migrate(db: Db, file: string, migrations: readonly Migration[] =
     try {
       db.transaction(() => {
         db.exec(m.sql);
-        DATA_STEPS[m.version]?.(db);
+        DATA_STEPS[m.version]?.(db, (done, total) => onProgress({ version: m.version, name: m.name, done, total }));
         record.run(m.version, m.name, m.checksum, Date.now());
       })();
     } catch (err) {

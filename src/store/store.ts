@@ -1,6 +1,6 @@
 import { AlertStore } from './alertStore.ts';
 import { CheckpointStore } from './checkpointStore.ts';
-import { type MigrationResult, migrate } from './migrate.ts';
+import { type MigrationProgress, type MigrationResult, migrate } from './migrate.ts';
 import { type Db, openDatabase } from './openDatabase.ts';
 import { StateSnapshots } from './stateSnapshots.ts';
 import { TickWriter } from './tickWriter.ts';
@@ -20,13 +20,14 @@ export class Store {
   }
 
   /**
-   * Opens `file` (creating it and its folder if needed) and brings its schema up to date.
+   * Opens `file` (creating it and its folder if needed) and brings its schema up to date;
+   * `onMigrationProgress` hears a long migration's progress.
    * @throws StoreError naming the file: not a database, unwritable, newer than this code.
    */
-  static open(file: string): Store {
+  static open(file: string, options: { onMigrationProgress?: MigrationProgress } = {}): Store {
     const db = openDatabase(file, { createFolder: true });
     try {
-      return new Store(db, file, migrate(db, file));
+      return new Store(db, file, migrate(db, file, undefined, options.onMigrationProgress));
     } catch (err) {
       db.close();
       throw err;

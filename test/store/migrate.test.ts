@@ -90,7 +90,10 @@ describe('migrations', () => {
       want.set(r, { madeAt: r * 1000, mv: 1 + (r % 3), points });
     }
     db.exec('COMMIT');
-    migrate(db, file, all);
+    const progress: { version: number; done: number; total: number }[] = [];
+    migrate(db, file, all, ({ version, done, total }) => progress.push({ version, done, total }));
+    // Reported after each page of old rows: 50,000, then all 50,100.
+    expect(progress).toEqual([{ version: 3, done: 50_000, total: 50_100 }, { version: 3, done: 50_100, total: 50_100 }]);
     const rows = db.prepare('SELECT reading_id AS rid, made_at AS madeAt, model_version AS mv, points FROM forecasts ORDER BY reading_id').all() as { rid: number; madeAt: number; mv: number; points: Buffer }[];
     expect(rows.map((r) => r.rid)).toEqual([...want.keys()]);
     const got = rows.map((row) => ({ madeAt: row.madeAt, mv: row.mv, points: Array.from({ length: row.points.length / 40 }, (_, k) => [0, 1, 2, 3, 4].map((f) => row.points.readDoubleLE(k * 40 + f * 8))) }));
