@@ -12,6 +12,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Forecast } from '../src/engine/reading.ts';
 import type { Tick } from '../src/engine/stepTicks.ts';
 import { pino } from 'pino';
+import { POINT_FIELDS, writePoint } from '../src/store/forecastPoints.ts';
 import { Store } from '../src/store/store.ts';
 import { WriterThread } from '../src/store/writerThread.ts';
 
@@ -129,8 +130,8 @@ function timeBare(): number {
       if (o.kind !== 'forecast') continue;
       const sid = (Number(o.stream.slice(o.stream.lastIndexOf('-') + 1)) % STREAMS) + 1;
       const rid = Number(reading.run(sid, o.ts, o.value).lastInsertRowid);
-      const points = new Float64Array(o.points.length * 5);
-      o.points.forEach((p, k) => points.set([p.horizon, p.ts ?? Number.NaN, p.mean, p.lower, p.upper], k * 5));
+      const points = new Float64Array(o.points.length * POINT_FIELDS);
+      o.points.forEach((p, k) => writePoint(points, k * POINT_FIELDS, p.horizon, p.ts, p.mean, p.lower, p.upper));
       forecast.run(rid, o.ts, 1, Buffer.from(points.buffer));
     }
   });

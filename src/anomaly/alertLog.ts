@@ -13,17 +13,14 @@ export const ALERT_LINES_PER_BATCH = 10;
  * Every event is stored and sent on the feed whatever is logged.
  */
 export function logAlertEvents(log: Logger, events: readonly AlertEvent[]): void {
+  const counts: Record<string, number> = {};
   events.forEach((e, i) => {
     const fields = { id: e.id, stream: e.stream, status: e.status, kind: e.kind, severity: e.severity, summary: e.summary };
-    if (i < ALERT_LINES_PER_BATCH) log.info(fields, `alert ${e.status}`);
-    else log.debug(fields, `alert ${e.status}`);
+    if (i < ALERT_LINES_PER_BATCH) return log.info(fields, `alert ${e.status}`);
+    log.debug(fields, `alert ${e.status}`);
+    counts[`${e.status}/${e.severity}`] = (counts[`${e.status}/${e.severity}`] ?? 0) + 1;
   });
   const rest = events.length - ALERT_LINES_PER_BATCH;
   if (rest <= 0) return;
-  const counts: Record<string, number> = {};
-  for (const e of events.slice(ALERT_LINES_PER_BATCH)) {
-    const k = `${e.status}/${e.severity}`;
-    counts[k] = (counts[k] ?? 0) + 1;
-  }
   log.info({ more: rest, counts }, `${rest} more alert events in this batch (logged at debug; all are in the alerts table and on the feed)`);
 }

@@ -53,6 +53,11 @@ class FeedClient {
     this.sent += bytes;
   }
 
+  /** Sends a text frame printed for this client alone. */
+  sendText(text: string): void {
+    this.send(text, Buffer.byteLength(text));
+  }
+
   /** Bytes it has not confirmed reading. */
   get unconfirmed(): number {
     return this.sent - this.confirmed;
@@ -222,9 +227,7 @@ export class FeedHub {
     this.whenReady(() => {
       for (const c of this.clients) {
         const mine = matching(c, texts, streams);
-        if (mine.length === 0) continue;
-        const frame = `{"type":"alerts","alerts":[${mine.join(',')}]}`;
-        c.send(frame, byteLength(frame));
+        if (mine.length > 0) c.sendText(`{"type":"alerts","alerts":[${mine.join(',')}]}`);
       }
     }, true);
   }
@@ -277,15 +280,11 @@ export class FeedHub {
         }
         batch.push(f.text);
         if (batch.length === CATCH_UP_FRAME) {
-          const frame = frameOf(batch);
-          c.send(frame, byteLength(frame));
+          c.sendText(frameOf(batch));
           batch = [];
         }
       }
-      if (batch.length > 0) {
-        const frame = frameOf(batch);
-        c.send(frame, byteLength(frame));
-      }
+      if (batch.length > 0) c.sendText(frameOf(batch));
       // Forecasts made while it was behind, less those it now gets: an upper bound on what it missed
       // (it counts streams it does not subscribe to as well).
       this.skipped += Math.max(0, this.seq - c.cursor - delivered);

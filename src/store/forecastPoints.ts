@@ -27,13 +27,6 @@ export function writePoint(out: Float64Array, offset: number, horizon: number, t
   out[offset + PointField.UPPER] = upper;
 }
 
-/** The BLOB of `points` (each StoredPoint in order). */
-export function encodePoints(points: readonly StoredPoint[]): Buffer {
-  const out = new Float64Array(points.length * POINT_FIELDS);
-  points.forEach((p, j) => writePoint(out, j * POINT_FIELDS, p.horizon, p.targetTs, p.mean, p.lower, p.upper));
-  return Buffer.from(out.buffer);
-}
-
 /**
  * The points a BLOB holds.
  * @throws RangeError for a BLOB whose length is not a whole number of points.

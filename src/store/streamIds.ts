@@ -4,12 +4,10 @@ import type { Db } from './openDatabase.ts';
 export class StreamIds {
   private readonly ids = new Map<string, number>();
   private readonly insert;
-  private readonly touch;
   private readonly select;
 
   constructor(db: Db) {
     this.insert = db.prepare('INSERT INTO streams (key, first_seen, last_seen) VALUES (?, ?, ?)');
-    this.touch = db.prepare('UPDATE streams SET last_seen = ? WHERE id = ? AND last_seen < ?');
     this.select = db.prepare<[string], { id: number }>('SELECT id FROM streams WHERE key = ?');
   }
 
@@ -30,10 +28,6 @@ export class StreamIds {
     const row = this.select.get(key);
     if (row !== undefined) this.ids.set(key, row.id);
     return row?.id;
-  }
-
-  markSeen(id: number, ts: number): void {
-    this.touch.run(ts, id, ts);
   }
 
   /** Forgets cached ids (after a rolled-back transaction may have inserted some). */

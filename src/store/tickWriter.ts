@@ -1,4 +1,3 @@
-import type { Forecast } from '../engine/reading.ts';
 import type { Tick } from '../engine/stepTicks.ts';
 import type { Db } from './openDatabase.ts';
 import { toStoreError } from './storeErrors.ts';
@@ -66,7 +65,7 @@ export class TickWriter {
    * @throws StoreError naming the file (FC_ERR_STORE_FULL, FC_ERR_STORE_WRITE, …); the transaction is rolled back.
    */
   write(tick: Tick): WrittenTick {
-    return this.writeMany([packTick(tick.outcomes.filter((o): o is Forecast => o.kind === 'forecast'))]);
+    return this.writeMany([packTick(tick)]);
   }
 
   /** Commits several packed ticks in one transaction (group commit), or none of them. */

@@ -1,5 +1,6 @@
 import type { AlertEvent } from '../anomaly/alertTracker.ts';
 import type { Forecast } from '../engine/reading.ts';
+import type { Tick } from '../engine/stepTicks.ts';
 import { POINT_FIELDS, writePoint } from './forecastPoints.ts';
 
 /** A committed tick's forecasts, packed into a few transferable arrays for the writer thread. */
@@ -25,7 +26,9 @@ export type WriterReply =
   | { readonly id: number; readonly ok: true; readonly count: number }
   | { readonly id: number; readonly ok: false; readonly code: string; readonly file: string; readonly message: string };
 
-export function packTick(forecasts: readonly Forecast[]): PackedTick {
+/** The tick's accepted readings and their forecasts (rejections are not stored), packed. */
+export function packTick(tick: Tick): PackedTick {
+  const forecasts = tick.outcomes.filter((o): o is Forecast => o.kind === 'forecast');
   const n = forecasts.length;
   const k = n === 0 ? 0 : forecasts[0].points.length;
   const p: PackedTick = {

@@ -2,7 +2,6 @@ import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { WebhookConfig } from '../anomaly/alertConfig.ts';
 import type { AlertEvent } from '../anomaly/alertTracker.ts';
-import type { Forecast } from '../engine/reading.ts';
 import type { StreamState } from '../engine/stateTable.ts';
 import { encodeStreamState } from '../engine/streamStateCodec.ts';
 import type { Tick } from '../engine/stepTicks.ts';
@@ -68,8 +67,7 @@ export class WriterThread {
 
   /** Commits the tick's accepted readings and forecasts; resolves with how many readings once committed. */
   write(tick: Tick): Promise<number> {
-    const forecasts = tick.outcomes.filter((o): o is Forecast => o.kind === 'forecast');
-    const packed = packTick(forecasts);
+    const packed = packTick(tick);
     return this.send({ type: 'tick', id: this.nextId++, tick: packed }, [packed.ts.buffer, packed.value.buffer, packed.points.buffer, packed.modelVersion.buffer]);
   }
 

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Forecast } from '../../src/engine/reading.ts';
 import type { Tick } from '../../src/engine/stepTicks.ts';
 import { STAT_COUNT, Stat } from '../../src/engine/streamStats.ts';
+import { decodePoints } from '../../src/store/forecastPoints.ts';
 import { StoreQueries } from '../../src/store/queries.ts';
 import { pruneBatch } from '../../src/store/retention.ts';
 import { Store } from '../../src/store/store.ts';
@@ -51,6 +52,11 @@ describe('forecast rows', () => {
       });
     });
     store.close();
+  });
+
+  it('refuses a points BLOB that is not a whole number of points, saying so', () => {
+    expect(() => decodePoints(new Uint8Array(41))).toThrow(new RangeError('a forecast points BLOB of 41 bytes is not a whole number of 40-byte points'));
+    expect(decodePoints(new Uint8Array(0))).toEqual([]);
   });
 
   it('serves a row per reading and horizon through the query API, filtered by horizon and limited in rows', () => {
