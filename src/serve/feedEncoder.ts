@@ -2,14 +2,15 @@ import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Forecast } from '../engine/reading.ts';
 import { startTsWorker } from '../util/tsWorker.ts';
-import { FRAME_HEAD, FRAME_TAIL, forecastText, frameOf, packForecasts } from './feedEncoding.ts';
+import { encodeFrame, FRAME_HEAD, FRAME_TAIL, type FrameBytes, packForecasts } from './feedEncoding.ts';
+import { JsonBytes } from './jsonBytes.ts';
 import type { EncodeReply, EncodeRequest } from './feedEncoderWorker.ts';
 
 /** A tick's forecasts as feed frames: all of them, or those a client subscribes to. */
 export interface EncodedFrame {
-  all(): string | Buffer;
+  all(): Buffer;
   /** The frame of the forecasts at `indexes` (ascending). */
-  pick(indexes: readonly number[]): string | Buffer;
+  pick(indexes: readonly number[]): Buffer;
 }
 
 /** Prints a tick's forecasts as feed frames, here or on another thread. Its promises never reject. */
@@ -20,28 +21,33 @@ export interface FeedEncoder {
 
 /** On this thread, at once. */
 export class InlineEncoder implements FeedEncoder {
+  private readonly scratch = new JsonBytes();
+
   encode(forecasts: readonly Forecast[]): EncodedFrame {
-    return inline(forecasts);
+    return fromBytes(encodeFrame(packForecasts(forecasts), this.scratch));
   }
 
   close(): void {}
 }
 
 /**
- * On a thread of its own: at full load, printing forecasts as JSON (~8 µs
- * each here, almost all of it turning doubles into text) was about half of the
- * main thread's time. The main thread packs each tick's numbers into one
- * Float64Array (transferred); the worker prints the frame, encodes it to UTF-8
- * and hands back the bytes and each forecast's range in them (transferred), so
- * frames for clients with narrower subscriptions are cut from the same bytes.
- * Until the worker is up, or once it has failed, frames are printed here; a
- * tick in flight when it fails is printed here too, so none is lost.
+ * On a thread of its own: at full load, printing forecasts as JSON was about
+ * half of the main thread's time (~8 µs each with JSON.stringify, almost all
+ * of it turning doubles into text; `encodeFrame` prints them from integers, at
+ * the feed's precision, in about half that). The main thread packs each tick's
+ * numbers into one Float64Array (transferred); the worker prints the frame's
+ * UTF-8 bytes and hands them back with each forecast's range in them
+ * (transferred), so frames for clients with narrower subscriptions are cut from
+ * the same bytes. Until the worker is up, or once it has failed, frames are
+ * printed here; a tick in flight when it fails is printed here too, so none is lost.
  */
 export class ThreadEncoder implements FeedEncoder {
   private worker: Worker | null = null;
   private closed = false;
   private nextId = 0;
   private readonly pending = new Map<number, { forecasts: readonly Forecast[]; resolve: (f: EncodedFrame) => void }>();
+  private readonly inline = new InlineEncoder();
+  private inlineTicks = 0;
   /** Resolves true once the thread takes work, false if it could not start. */
   readonly ready: Promise<boolean>;
 
@@ -66,6 +72,11 @@ export class ThreadEncoder implements FeedEncoder {
     );
   }
 
+  /** Ticks printed on the main thread: before the thread was up, or after it failed. */
+  get printedInline(): number {
+    return this.inlineTicks;
+  }
+
   /** The encoder's thread while it runs (for diagnostics, or stopping it in a test). */
   get thread(): Worker | null {
     return this.worker;
@@ -73,7 +84,7 @@ export class ThreadEncoder implements FeedEncoder {
 
   encode(forecasts: readonly Forecast[]): EncodedFrame | Promise<EncodedFrame> {
     const worker = this.worker;
-    if (worker === null) return inline(forecasts);
+    if (worker === null) return this.printHere(forecasts);
     const id = ++this.nextId;
     const packed = packForecasts(forecasts);
     return new Promise((resolve) => {
@@ -107,21 +118,21 @@ export class ThreadEncoder implements FeedEncoder {
   private drainInline(): void {
     for (const [id, p] of this.pending) {
       this.pending.delete(id);
-      p.resolve(inline(p.forecasts));
+      p.resolve(this.printHere(p.forecasts));
     }
   }
-}
 
-function inline(forecasts: readonly Forecast[]): EncodedFrame {
-  const texts = forecasts.map(forecastText);
-  return { all: () => frameOf(texts), pick: (indexes) => frameOf(indexes.map((i) => texts[i])) };
+  private printHere(forecasts: readonly Forecast[]): EncodedFrame {
+    this.inlineTicks++;
+    return this.inline.encode(forecasts);
+  }
 }
 
 const HEAD = Buffer.from(FRAME_HEAD);
 const TAIL = Buffer.from(FRAME_TAIL);
 const COMMA = Buffer.from(',');
 
-function fromBytes(reply: EncodeReply): EncodedFrame {
+function fromBytes(reply: FrameBytes): EncodedFrame {
   const frame = Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.byteLength);
   return {
     all: () => frame,

@@ -4,40 +4,22 @@
  * (transferred, not copied).
  */
 import { parentPort } from 'node:worker_threads';
-import { FRAME_HEAD, FRAME_TAIL, type PackedForecasts, textsOfPacked } from './feedEncoding.ts';
+import { encodeFrame, type FrameBytes, type PackedForecasts } from './feedEncoding.ts';
+import { JsonBytes } from './jsonBytes.ts';
 
 export interface EncodeRequest {
   readonly id: number;
   readonly packed: PackedForecasts;
 }
 
-export interface EncodeReply {
+export interface EncodeReply extends FrameBytes {
   readonly id: number;
-  readonly bytes: Uint8Array;
-  /** Forecast i's text is bytes [starts[i], starts[i] + lengths[i]). */
-  readonly starts: Int32Array;
-  readonly lengths: Int32Array;
 }
 
-const encoder = new TextEncoder();
+const scratch = new JsonBytes(1 << 20);
 parentPort?.on('message', (req: EncodeRequest) => {
-  const texts = textsOfPacked(req.packed);
-  const starts = new Int32Array(texts.length);
-  const lengths = new Int32Array(texts.length);
-  let size = FRAME_HEAD.length + FRAME_TAIL.length + Math.max(0, texts.length - 1);
-  for (let i = 0; i < texts.length; i++) {
-    lengths[i] = Buffer.byteLength(texts[i]);
-    size += lengths[i];
-  }
-  const bytes = new Uint8Array(size);
-  let at = encoder.encodeInto(FRAME_HEAD, bytes).written;
-  for (let i = 0; i < texts.length; i++) {
-    if (i > 0) bytes[at++] = 0x2c; // ','
-    starts[i] = at;
-    at += encoder.encodeInto(texts[i], bytes.subarray(at)).written;
-  }
-  encoder.encodeInto(FRAME_TAIL, bytes.subarray(at));
-  const reply: EncodeReply = { id: req.id, bytes, starts, lengths };
-  parentPort?.postMessage(reply, [bytes.buffer, starts.buffer, lengths.buffer]);
+  const frame = encodeFrame(req.packed, scratch);
+  const reply: EncodeReply = { id: req.id, ...frame };
+  parentPort?.postMessage(reply, [frame.bytes.buffer as ArrayBuffer, frame.starts.buffer as ArrayBuffer, frame.lengths.buffer as ArrayBuffer]);
 });
 parentPort?.postMessage('ready');

@@ -1,26 +1,25 @@
 import type { Forecast } from '../engine/reading.ts';
+import { JsonBytes, utf8 } from './jsonBytes.ts';
 
 /**
- * The feed's wire text of forecasts, and a compact columnar form of them that
+ * The feed's wire form of forecasts, and a compact columnar form of them that
  * crosses to the encoder thread without structured-cloning an object per
  * forecast. Both encoders (this thread's and the worker's) print through
- * `forecastText`, so their frames are byte for byte the same.
+ * `encodeFrame`, so their frames are byte for byte the same.
+ *
+ * Precision: a forecast's mean, bounds and scale are printed to a thousandth of
+ * its scale (four significant digits of the scale; the store and the HTTP API
+ * keep every digit), the anomaly score and likelihood to 9 decimals, and
+ * timestamps and the reading's own value exactly. Printing each double's
+ * shortest round-trip text was most of the feed's cost (about 9 µs a forecast
+ * on this machine's slow spells), for digits no forecast has.
  */
 
 /** What the feed sends of a forecast. */
 export type FeedForecast = Pick<Forecast, 'stream' | 'ts' | 'value' | 'modelVersion' | 'points' | 'anomaly'>;
 
-/** One forecast as the feed sends it: the one place that fixes its fields and their order. */
-export function forecastText(f: FeedForecast): string {
-  return JSON.stringify({ stream: f.stream, ts: f.ts, value: f.value, modelVersion: f.modelVersion, points: f.points, anomaly: f.anomaly });
-}
-
 export const FRAME_HEAD = '{"type":"forecasts","forecasts":[';
 export const FRAME_TAIL = ']}';
-
-export function frameOf(texts: readonly string[]): string {
-  return `${FRAME_HEAD}${texts.join(',')}${FRAME_TAIL}`;
-}
 
 /** Forecasts as columns: keys, point counts, and every number in one Float64Array (null as NaN). */
 export interface PackedForecasts {
@@ -32,7 +31,7 @@ export interface PackedForecasts {
 const HEAD_NUMS = 5; // ts, value, modelVersion, score, likelihood
 const POINT_NUMS = 6; // horizon, ts, mean, scale, lower, upper
 
-export function packForecasts(forecasts: readonly Forecast[]): PackedForecasts {
+export function packForecasts(forecasts: readonly FeedForecast[]): PackedForecasts {
   let size = 0;
   for (const f of forecasts) size += HEAD_NUMS + POINT_NUMS * f.points.length;
   const nums = new Float64Array(size);
@@ -60,29 +59,100 @@ export function packForecasts(forecasts: readonly Forecast[]): PackedForecasts {
   return { keys, points, nums };
 }
 
-/**
- * The texts of packed forecasts. JSON prints a NaN as null, so a point
- * without a timestamp (packed as NaN) prints as before.
- */
-export function textsOfPacked(p: PackedForecasts): string[] {
-  const texts: string[] = new Array(p.keys.length);
+/** A frame's UTF-8 bytes, and forecast i's text at bytes [starts[i], starts[i] + lengths[i]). */
+export interface FrameBytes {
+  readonly bytes: Uint8Array;
+  readonly starts: Int32Array;
+  readonly lengths: Int32Array;
+}
+
+/** Decimals of a point's mean, bounds and scale: a thousandth of its scale, at most 15; exact without a scale. */
+export function pointDecimals(scale: number): number {
+  if (!(scale > 0) || !Number.isFinite(scale)) return -1;
+  return Math.min(15, Math.max(0, 3 - Math.floor(Math.log10(scale))));
+}
+
+const SCORE_DECIMALS = 9;
+const HEAD = utf8(FRAME_HEAD);
+const TAIL = utf8(FRAME_TAIL);
+const K_STREAM = utf8('{"stream":');
+const K_TS = utf8(',"ts":');
+const K_VALUE = utf8(',"value":');
+const K_VERSION = utf8(',"modelVersion":');
+const K_POINTS = utf8(',"points":[');
+const K_HORIZON = utf8('{"horizon":');
+const K_MEAN = utf8(',"mean":');
+const K_SCALE = utf8(',"scale":');
+const K_LOWER = utf8(',"lower":');
+const K_UPPER = utf8(',"upper":');
+const K_SCORE = utf8('],"anomaly":{"score":');
+const K_LIKELIHOOD = utf8(',"likelihood":');
+const END = utf8('}}');
+
+/** The feed frame of packed forecasts. `out` is a reusable scratch buffer (one per thread). */
+export function encodeFrame(p: PackedForecasts, out: JsonBytes = new JsonBytes()): FrameBytes {
+  const n = p.nums;
+  const starts = new Int32Array(p.keys.length);
+  const lengths = new Int32Array(p.keys.length);
+  out.reset();
+  out.raw(HEAD);
   let at = 0;
   for (let i = 0; i < p.keys.length; i++) {
-    const n = p.nums;
-    const head = at;
+    if (i > 0) out.byte(0x2c);
+    starts[i] = out.length;
+    out.raw(K_STREAM);
+    out.string(p.keys[i]);
+    out.raw(K_TS);
+    out.exact(n[at]);
+    out.raw(K_VALUE);
+    out.exact(n[at + 1]);
+    out.raw(K_VERSION);
+    out.exact(n[at + 2]);
+    const score = n[at + 3];
+    const likelihood = n[at + 4];
     at += HEAD_NUMS;
-    const points = new Array(p.points[i]);
-    for (let q = 0; q < points.length; q++, at += POINT_NUMS) {
-      points[q] = { horizon: n[at], ts: n[at + 1], mean: n[at + 2], scale: n[at + 3], lower: n[at + 4], upper: n[at + 5] };
+    out.raw(K_POINTS);
+    for (let q = 0; q < p.points[i]; q++, at += POINT_NUMS) {
+      if (q > 0) out.byte(0x2c);
+      out.raw(K_HORIZON);
+      out.exact(n[at]);
+      out.raw(K_TS);
+      out.exact(n[at + 1]);
+      const d = pointDecimals(n[at + 3]);
+      out.raw(K_MEAN);
+      printAt(out, n[at + 2], d);
+      out.raw(K_SCALE);
+      printAt(out, n[at + 3], d);
+      out.raw(K_LOWER);
+      printAt(out, n[at + 4], d);
+      out.raw(K_UPPER);
+      printAt(out, n[at + 5], d);
+      out.byte(0x7d);
     }
-    texts[i] = forecastText({
-      stream: p.keys[i],
-      ts: n[head],
-      value: n[head + 1],
-      modelVersion: n[head + 2],
-      points,
-      anomaly: { score: n[head + 3], likelihood: n[head + 4] },
-    });
+    out.raw(K_SCORE);
+    out.fixed(score, SCORE_DECIMALS);
+    out.raw(K_LIKELIHOOD);
+    out.fixed(likelihood, SCORE_DECIMALS);
+    out.raw(END);
+    lengths[i] = out.length - starts[i];
   }
-  return texts;
+  out.raw(TAIL);
+  return { bytes: out.take(), starts, lengths };
+}
+
+function printAt(out: JsonBytes, x: number, decimals: number): void {
+  if (decimals < 0) out.exact(x);
+  else out.fixed(x, decimals);
+}
+
+const decoder = new TextDecoder();
+
+/** One forecast's text as the feed prints it (catch-up frames are built from these). */
+export function forecastText(f: FeedForecast): string {
+  const { bytes, starts, lengths } = encodeFrame(packForecasts([f]));
+  return decoder.decode(bytes.subarray(starts[0], starts[0] + lengths[0]));
+}
+
+export function frameOf(texts: readonly string[]): string {
+  return `${FRAME_HEAD}${texts.join(',')}${FRAME_TAIL}`;
 }

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Forecast } from '../../src/engine/reading.ts';
 import { type EncodedFrame, InlineEncoder, ThreadEncoder } from '../../src/serve/feedEncoder.ts';
-import { forecastText, packForecasts, textsOfPacked } from '../../src/serve/feedEncoding.ts';
+import { encodeFrame, forecastText, packForecasts, pointDecimals } from '../../src/serve/feedEncoding.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -28,7 +28,7 @@ function forecasts(n: number, tick = 1): Forecast[] {
   }));
 }
 
-const text = (b: string | Buffer) => (typeof b === 'string' ? b : b.toString('utf8'));
+const text = (b: Buffer) => b.toString('utf8');
 let open: ThreadEncoder | null = null;
 afterEach(() => {
   open?.close();
@@ -42,13 +42,53 @@ async function threadEncoder(): Promise<ThreadEncoder> {
 }
 
 describe('feed encoding', () => {
-  it('prints packed forecasts exactly as the forecasts themselves', () => {
+  it('prints each forecast so that JSON reads back its fields, forecast numbers to a thousandth of the scale', () => {
     const fs = forecasts(300);
-    expect(textsOfPacked(packForecasts(fs))).toEqual(fs.map(forecastText));
-    // And that text is the forecast's own fields, as JSON reads them back.
-    const back = JSON.parse(forecastText(fs[5])) as Record<string, unknown>;
-    expect(back.stream).toBe(fs[5].stream);
-    expect((back.points as { ts: unknown }[])[0].ts).toBeNull();
+    const frame = JSON.parse(text(new InlineEncoder().encode(fs).all())) as { type: string; forecasts: Record<string, unknown>[] };
+    expect(frame.type).toBe('forecasts');
+    expect(frame.forecasts).toHaveLength(fs.length);
+    const json = (x: number) => (Number.isFinite(x) ? x : null); // what JSON.stringify makes of a number
+    frame.forecasts.forEach((got, i) => {
+      const f = fs[i];
+      expect(got.stream).toBe(f.stream);
+      expect(got.ts).toBe(f.ts);
+      expect(got.value).toBe(f.value);
+      expect(got.modelVersion).toBe(f.modelVersion);
+      const anomaly = got.anomaly as { score: number; likelihood: number };
+      expect(Math.abs(anomaly.score - f.anomaly.score)).toBeLessThanOrEqual(5e-10);
+      expect(Math.abs(anomaly.likelihood - f.anomaly.likelihood)).toBeLessThanOrEqual(5e-10);
+      const points = got.points as Record<string, number | null>[];
+      expect(points).toHaveLength(f.points.length);
+      points.forEach((p, k) => {
+        const want = f.points[k];
+        expect(p.horizon).toBe(want.horizon);
+        expect(p.ts).toBe(want.ts);
+        for (const field of ['mean', 'scale', 'lower', 'upper'] as const) {
+          const x = want[field];
+          const printed = p[field];
+          if (!Number.isFinite(x)) expect(printed).toBeNull();
+          else if (!(want.scale > 0) || !Number.isFinite(want.scale) || Math.abs(x) * 10 ** (3 - Math.floor(Math.log10(want.scale))) >= 2 ** 53) expect(printed).toBe(json(x));
+          // Rounded to a thousandth of the scale's leading digit: within half of that unit.
+          else expect(Math.abs((printed as number) - x)).toBeLessThanOrEqual(0.5 * 10 ** (Math.floor(Math.log10(want.scale)) - 3) * (1 + 1e-9));
+        }
+      });
+    });
+  });
+
+  it('prints a point at a thousandth of its scale, and exactly when the scale is not a positive number', () => {
+    expect(pointDecimals(1)).toBe(3);
+    expect(pointDecimals(0.25)).toBe(4);
+    expect(pointDecimals(37)).toBe(2);
+    expect(pointDecimals(5e6)).toBe(0);
+    expect(pointDecimals(1e-20)).toBe(15);
+    for (const s of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) expect(pointDecimals(s)).toBe(-1);
+  });
+
+  it('prints one forecast as the frame does', () => {
+    const fs = forecasts(7);
+    const { bytes, starts, lengths } = encodeFrame(packForecasts(fs));
+    fs.forEach((f, i) => expect(forecastText(f)).toBe(Buffer.from(bytes.subarray(starts[i], starts[i] + lengths[i])).toString('utf8')));
+    expect(JSON.parse(forecastText(fs[1])).stream).toBe(fs[1].stream);
   });
 
   it('gives the same frames, whole and picked, on its own thread as on this one', async () => {
@@ -73,8 +113,8 @@ describe('feed encoding', () => {
     const after = enc.encode(ticks[0]);
     expect(after instanceof Promise).toBe(false);
     const done = await Promise.all(frames);
-    // Some were still in flight (printed here: a string, not the thread's bytes).
-    expect(done.some((f) => typeof f.all() === 'string')).toBe(true);
-    done.forEach((f, t) => expect(text(f.all())).toBe(new InlineEncoder().encode(ticks[t]).all()));
+    // Some were still in flight, and were printed here.
+    expect(enc.printedInline).toBeGreaterThan(1);
+    done.forEach((f, t) => expect(text(f.all())).toBe(text(new InlineEncoder().encode(ticks[t]).all())));
   });
 });
