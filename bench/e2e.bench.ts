@@ -50,15 +50,41 @@ process.stdout.write(`engine only        ${fmt(engineOnly)} steps/s (${backend.n
 // 2. The service, as its own process, under WebSocket load with one feed subscriber.
 const profile = process.env.BENCH_PROFILE;
 const svc = await startServiceProcess(join(dir, 'e2e.db'), profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : []);
-const r = await runLoad(svc, { streams: STREAMS, producers: PRODUCERS, batch: BATCH, window: WINDOW, seconds: SECONDS, round0: 0, rate: RATE });
+// The worst latency of each half second, by when the reading was sent: stalls show as spikes.
+const worst: number[] = [];
+let firstSent = -1;
+const r = await runLoad(svc, {
+  streams: STREAMS,
+  producers: PRODUCERS,
+  batch: BATCH,
+  window: WINDOW,
+  seconds: SECONDS,
+  round0: 0,
+  rate: RATE,
+  onLatency: (sentAt, ms) => {
+    if (firstSent < 0) firstSent = sentAt;
+    const slot = Math.floor((sentAt - firstSent) / 500);
+    worst[slot] = Math.max(worst[slot] ?? 0, ms);
+  },
+});
 process.stdout.write(`service            ${fmt(r.readingsPerS)} readings/s committed and acknowledged (${PRODUCERS} WebSocket producers, ${STREAMS} streams, window ${WINDOW} × ${BATCH}${RATE === undefined ? ', closed loop' : `, paced at ${RATE} readings/s offered`})\n`);
 process.stdout.write(`latency to feed    p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (${r.measured} forecasts measured)\n`);
+process.stdout.write(`worst per 0.5 s    ${sparkline(worst)} (${Math.round(Math.min(...worst))}–${Math.round(Math.max(...worst))} ms)\n`);
 process.stdout.write(`ratio              service / engine only ${(r.readingsPerS / engineOnly).toFixed(2)}\n`);
 await svc.stop();
 rmSync(dir, { recursive: true, force: true });
 process.stdout.write(
   `${JSON.stringify({ bench: 'e2e', streams: STREAMS, readings_per_s: Math.round(r.readingsPerS), p50_ms: Math.round(r.p50 * 10) / 10, p99_ms: Math.round(r.p99 * 10) / 10, engine_only_steps_per_s: Math.round(engineOnly), offered_per_s: RATE ?? null })}\n`,
 );
+
+/** One character per value, ▁ (lowest) to █ (highest), on a log scale. */
+function sparkline(values: readonly number[]): string {
+  const bars = '▁▂▃▄▅▆▇█';
+  const logs = values.map((v) => Math.log(Math.max(v ?? 0, 1)));
+  const lo = Math.min(...logs);
+  const span = Math.max(...logs) - lo || 1;
+  return logs.map((l) => bars[Math.min(7, Math.floor(((l - lo) / span) * 8))]).join('');
+}
 
 function fmt(v: number): string {
   return Math.round(v).toLocaleString('en-US').padStart(11);

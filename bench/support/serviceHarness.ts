@@ -69,7 +69,17 @@ export interface LoadResult {
  */
 export async function runLoad(
   svc: ServiceProcess,
-  opts: { streams: number; producers: number; batch: number; window: number; seconds: number; round0: number; rate?: number },
+  opts: {
+    streams: number;
+    producers: number;
+    batch: number;
+    window: number;
+    seconds: number;
+    round0: number;
+    rate?: number;
+    /** Each measured latency with when its reading was sent (performance.now() ms), for a trace over time. */
+    onLatency?: (sentAt: number, ms: number) => void;
+  },
 ): Promise<LoadResult> {
   const keys = Array.from({ length: opts.streams }, (_, i) => `plant-${i % 100}/sensor-${i}`);
   // When each reading was sent, by stream and round (a ring of SENT_RING rounds per stream; far more
@@ -98,7 +108,10 @@ export async function runLoad(
       const slot = s * SENT_RING + (((Number(m[2]) - T0) / 60_000) % SENT_RING);
       const t = sentAt[slot];
       if (Number.isNaN(t)) continue;
-      if (measuring) latencies.push(now - t);
+      if (measuring) {
+        latencies.push(now - t);
+        opts.onLatency?.(t, now - t);
+      }
       sentAt[slot] = Number.NaN;
     }
   });
@@ -116,7 +129,11 @@ export async function runLoad(
         const perProducerRate = opts.rate === undefined ? 0 : opts.rate / opts.producers;
         const startedAt = performance.now();
         let sent = 0;
-        const due = () => (perProducerRate === 0 ? Number.POSITIVE_INFINITY : Math.floor(((performance.now() - startedAt) / 1000) * (perProducerRate / opts.batch)));
+        // Producers are a fraction of a batch interval apart (p / producers), as independent
+        // gateways would be: started together, they sent in lockstep, and the service took their
+        // batches as one burst of producers × batch readings each interval.
+        const phase = (opts.producers - p) / opts.producers;
+        const due = () => (perProducerRate === 0 ? Number.POSITIVE_INFINITY : Math.floor(((performance.now() - startedAt) / 1000) * (perProducerRate / opts.batch) + phase));
         if (perProducerRate > 0) {
           const pacer = setInterval(() => {
             // At the stop, this producer may be idle with nothing in flight: no acknowledgement is

@@ -28,8 +28,26 @@ export interface PackedForecasts {
   readonly nums: Float64Array;
 }
 
-const HEAD_NUMS = 5; // ts, value, modelVersion, score, likelihood
-const POINT_NUMS = 6; // horizon, ts, mean, scale, lower, upper
+export const HEAD_NUMS = 5; // ts, value, modelVersion, score, likelihood
+export const POINT_NUMS = 6; // horizon, ts, mean, scale, lower, upper
+
+/** Writes a forecast's numbers at `nums[at]` in the packed layout (HEAD_NUMS, then POINT_NUMS a point); returns the index after them. */
+export function writeForecastNums(f: FeedForecast, nums: Float64Array, at: number): number {
+  nums[at++] = f.ts;
+  nums[at++] = f.value;
+  nums[at++] = f.modelVersion;
+  nums[at++] = f.anomaly.score;
+  nums[at++] = f.anomaly.likelihood;
+  for (const p of f.points) {
+    nums[at++] = p.horizon;
+    nums[at++] = p.ts ?? Number.NaN;
+    nums[at++] = p.mean;
+    nums[at++] = p.scale;
+    nums[at++] = p.lower;
+    nums[at++] = p.upper;
+  }
+  return at;
+}
 
 export function packForecasts(forecasts: readonly FeedForecast[]): PackedForecasts {
   let size = 0;
@@ -42,19 +60,7 @@ export function packForecasts(forecasts: readonly FeedForecast[]): PackedForecas
     const f = forecasts[i];
     keys[i] = f.stream;
     points[i] = f.points.length;
-    nums[at++] = f.ts;
-    nums[at++] = f.value;
-    nums[at++] = f.modelVersion;
-    nums[at++] = f.anomaly.score;
-    nums[at++] = f.anomaly.likelihood;
-    for (const p of f.points) {
-      nums[at++] = p.horizon;
-      nums[at++] = p.ts ?? Number.NaN;
-      nums[at++] = p.mean;
-      nums[at++] = p.scale;
-      nums[at++] = p.lower;
-      nums[at++] = p.upper;
-    }
+    at = writeForecastNums(f, nums, at);
   }
   return { keys, points, nums };
 }
@@ -143,16 +149,4 @@ export function encodeFrame(p: PackedForecasts, out: JsonBytes = new JsonBytes()
 function printAt(out: JsonBytes, x: number, decimals: number): void {
   if (decimals < 0) out.exact(x);
   else out.fixed(x, decimals);
-}
-
-const decoder = new TextDecoder();
-
-/** One forecast's text as the feed prints it (catch-up frames are built from these). */
-export function forecastText(f: FeedForecast): string {
-  const { bytes, starts, lengths } = encodeFrame(packForecasts([f]));
-  return decoder.decode(bytes.subarray(starts[0], starts[0] + lengths[0]));
-}
-
-export function frameOf(texts: readonly string[]): string {
-  return `${FRAME_HEAD}${texts.join(',')}${FRAME_TAIL}`;
 }

@@ -2,7 +2,9 @@ import type { WebSocket } from 'ws';
 import type { Forecast } from '../engine/reading.ts';
 import type { Tick } from '../engine/stepTicks.ts';
 import { type EncodedFrame, type FeedEncoder, InlineEncoder } from './feedEncoder.ts';
-import { forecastText, frameOf } from './feedEncoding.ts';
+import { encodeFrame } from './feedEncoding.ts';
+import { JsonBytes } from './jsonBytes.ts';
+import { LatestForecasts } from './latestForecasts.ts';
 import { StreamPatterns } from './streamPattern.ts';
 
 export interface FeedLimits {
@@ -24,13 +26,6 @@ export interface FeedLimits {
 
 export const FEED_CLOSE_TOO_SLOW = 4008;
 
-interface Latest {
-  forecast: Forecast;
-  seq: number;
-  /** The forecast's text once a catch-up has printed it (for `forecast` as of `textSeq`). */
-  text: string;
-  textSeq: number;
-}
 const CATCH_UP_FRAME = 1000;
 
 class FeedClient {
@@ -80,8 +75,10 @@ class FeedClient {
  */
 export class FeedHub {
   private readonly clients = new Set<FeedClient>();
-  /** The latest forecast of every stream, with its sequence number, for catch-ups; one entry per stream, updated in place. */
-  private readonly latest = new Map<string, Latest>();
+  /** The latest forecast of every stream, with its sequence number, for catch-ups. */
+  private readonly latest = new LatestForecasts();
+  /** Where catch-up frames are printed (on this thread: catch-ups are rare). */
+  private readonly catchUpBytes = new JsonBytes();
   private seq = 0;
   private skipped = 0;
   private readonly timers: NodeJS.Timeout[];
@@ -135,14 +132,7 @@ export class FeedHub {
     for (const o of tick.outcomes) if (o.kind === 'forecast') forecasts.push(o);
     if (forecasts.length === 0) return;
     const first = this.seq + 1;
-    for (const f of forecasts) {
-      const entry = this.latest.get(f.stream);
-      if (entry === undefined) this.latest.set(f.stream, { forecast: f, seq: ++this.seq, text: '', textSeq: 0 });
-      else {
-        entry.forecast = f;
-        entry.seq = ++this.seq;
-      }
-    }
+    for (const f of forecasts) this.latest.set(f, ++this.seq);
     const last = this.seq;
     const streams = forecasts.map((f) => f.stream);
     this.inOrder(this.encoder.encode(forecasts), (frame) => this.sendForecasts(frame, streams, first, last));
@@ -268,23 +258,13 @@ export class FeedHub {
         }
         continue;
       }
-      let batch: string[] = [];
+      const wanted = c.patterns.matchesAll() ? () => true : (stream: string) => c.patterns.matches(stream);
       let delivered = 0;
-      for (const [stream, f] of this.latest) {
-        if (f.seq <= c.cursor || !c.patterns.matches(stream)) continue;
-        delivered++;
-        // Printed here: catch-ups are rare, and the text is kept for the next client catching up.
-        if (f.textSeq !== f.seq) {
-          f.text = forecastText(f.forecast);
-          f.textSeq = f.seq;
-        }
-        batch.push(f.text);
-        if (batch.length === CATCH_UP_FRAME) {
-          c.sendText(frameOf(batch));
-          batch = [];
-        }
+      for (const page of this.latest.since(c.cursor, wanted, CATCH_UP_FRAME)) {
+        delivered += page.keys.length;
+        const { bytes } = encodeFrame(page, this.catchUpBytes);
+        c.send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), bytes.byteLength);
       }
-      if (batch.length > 0) c.sendText(frameOf(batch));
       // Forecasts made while it was behind, less those it now gets: an upper bound on what it missed
       // (it counts streams it does not subscribe to as well).
       this.skipped += Math.max(0, this.seq - c.cursor - delivered);

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Forecast } from '../../src/engine/reading.ts';
 import { type EncodedFrame, InlineEncoder, ThreadEncoder } from '../../src/serve/feedEncoder.ts';
-import { encodeFrame, forecastText, packForecasts, pointDecimals } from '../../src/serve/feedEncoding.ts';
+import { pointDecimals } from '../../src/serve/feedEncoding.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -82,13 +82,6 @@ describe('feed encoding', () => {
     expect(pointDecimals(5e6)).toBe(0);
     expect(pointDecimals(1e-20)).toBe(15);
     for (const s of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) expect(pointDecimals(s)).toBe(-1);
-  });
-
-  it('prints one forecast as the frame does', () => {
-    const fs = forecasts(7);
-    const { bytes, starts, lengths } = encodeFrame(packForecasts(fs));
-    fs.forEach((f, i) => expect(forecastText(f)).toBe(Buffer.from(bytes.subarray(starts[i], starts[i] + lengths[i])).toString('utf8')));
-    expect(JSON.parse(forecastText(fs[1])).stream).toBe(fs[1].stream);
   });
 
   it('gives the same frames, whole and picked, on its own thread as on this one', async () => {
