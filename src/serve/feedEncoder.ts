@@ -128,8 +128,6 @@ export class ThreadEncoder implements FeedEncoder {
   }
 }
 
-const HEAD = Buffer.from(FRAME_HEAD);
-const TAIL = Buffer.from(FRAME_TAIL);
 const COMMA = Buffer.from(',');
 
 function fromBytes(reply: FrameBytes): EncodedFrame {
@@ -137,12 +135,12 @@ function fromBytes(reply: FrameBytes): EncodedFrame {
   return {
     all: () => frame,
     pick: (indexes) => {
-      const parts: Buffer[] = [HEAD];
+      const parts: Uint8Array[] = [FRAME_HEAD];
       indexes.forEach((i, n) => {
         if (n > 0) parts.push(COMMA);
         parts.push(frame.subarray(reply.starts[i], reply.starts[i] + reply.lengths[i]));
       });
-      parts.push(TAIL);
+      parts.push(FRAME_TAIL);
       return Buffer.concat(parts);
     },
   };

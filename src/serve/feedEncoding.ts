@@ -18,8 +18,9 @@ import { JsonBytes, utf8 } from './jsonBytes.ts';
 /** What the feed sends of a forecast. */
 export type FeedForecast = Pick<Forecast, 'stream' | 'ts' | 'value' | 'modelVersion' | 'points' | 'anomaly'>;
 
-export const FRAME_HEAD = '{"type":"forecasts","forecasts":[';
-export const FRAME_TAIL = ']}';
+/** A forecasts frame's bytes around its forecasts (comma-separated). */
+export const FRAME_HEAD = utf8('{"type":"forecasts","forecasts":[');
+export const FRAME_TAIL = utf8(']}');
 
 /** Forecasts as columns: keys, point counts, and every number in one Float64Array (null as NaN). */
 export interface PackedForecasts {
@@ -28,8 +29,13 @@ export interface PackedForecasts {
   readonly nums: Float64Array;
 }
 
-export const HEAD_NUMS = 5; // ts, value, modelVersion, score, likelihood
-export const POINT_NUMS = 6; // horizon, ts, mean, scale, lower, upper
+const HEAD_NUMS = 5; // ts, value, modelVersion, score, likelihood
+const POINT_NUMS = 6; // horizon, ts, mean, scale, lower, upper
+
+/** Numbers a forecast of `points` points takes in the packed layout. */
+export function forecastNums(points: number): number {
+  return HEAD_NUMS + POINT_NUMS * points;
+}
 
 /** Writes a forecast's numbers at `nums[at]` in the packed layout (HEAD_NUMS, then POINT_NUMS a point); returns the index after them. */
 export function writeForecastNums(f: FeedForecast, nums: Float64Array, at: number): number {
@@ -51,7 +57,7 @@ export function writeForecastNums(f: FeedForecast, nums: Float64Array, at: numbe
 
 export function packForecasts(forecasts: readonly FeedForecast[]): PackedForecasts {
   let size = 0;
-  for (const f of forecasts) size += HEAD_NUMS + POINT_NUMS * f.points.length;
+  for (const f of forecasts) size += forecastNums(f.points.length);
   const nums = new Float64Array(size);
   const points = new Int32Array(forecasts.length);
   const keys: string[] = new Array(forecasts.length);
@@ -79,8 +85,6 @@ export function pointDecimals(scale: number): number {
 }
 
 const SCORE_DECIMALS = 9;
-const HEAD = utf8(FRAME_HEAD);
-const TAIL = utf8(FRAME_TAIL);
 const K_STREAM = utf8('{"stream":');
 const K_TS = utf8(',"ts":');
 const K_VALUE = utf8(',"value":');
@@ -101,7 +105,7 @@ export function encodeFrame(p: PackedForecasts, out: JsonBytes = new JsonBytes()
   const starts = new Int32Array(p.keys.length);
   const lengths = new Int32Array(p.keys.length);
   out.reset();
-  out.raw(HEAD);
+  out.raw(FRAME_HEAD);
   let at = 0;
   for (let i = 0; i < p.keys.length; i++) {
     if (i > 0) out.byte(0x2c);
@@ -142,7 +146,7 @@ export function encodeFrame(p: PackedForecasts, out: JsonBytes = new JsonBytes()
     out.raw(END);
     lengths[i] = out.length - starts[i];
   }
-  out.raw(TAIL);
+  out.raw(FRAME_TAIL);
   return { bytes: out.take(), starts, lengths };
 }
 

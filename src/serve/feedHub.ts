@@ -140,7 +140,7 @@ export class FeedHub {
 
   /** Sends forecasts [first, last] of the sequence, printed, to every client that is up to date. */
   private sendForecasts(frame: EncodedFrame, streams: readonly string[], first: number, last: number): void {
-    const frames = new Map<string, { data: string | Buffer; bytes: number } | null>();
+    const frames = new Map<string, { data: Buffer; bytes: number } | null>();
     const now = Date.now();
     for (const c of this.clients) {
       // Behind, or caught up past these already (a catch-up sends the latest of every stream).
@@ -149,7 +149,7 @@ export class FeedHub {
       let f = frames.get(sig);
       if (f === undefined) {
         const data = c.patterns.matchesAll() ? frame.all() : pickFor(c, frame, streams);
-        f = data === null ? null : { data, bytes: byteLength(data) };
+        f = data === null ? null : { data, bytes: data.length };
         frames.set(sig, f);
         if (f !== null) this.frameBytes = Math.max(this.frameBytes * 0.9, f.bytes);
       }
@@ -226,7 +226,7 @@ export class FeedHub {
   publishEvent(event: object): void {
     if (this.clients.size === 0) return;
     const text = JSON.stringify(event);
-    const bytes = byteLength(text);
+    const bytes = Buffer.byteLength(text);
     this.whenReady(() => {
       for (const c of this.clients) c.send(text, bytes);
     }, true);
@@ -319,12 +319,8 @@ function matching(c: FeedClient, texts: string[], streams: readonly string[]): s
   return c.patterns.matchesAll() ? texts : texts.filter((_, i) => c.patterns.matches(streams[i]));
 }
 
-function byteLength(data: string | Buffer): number {
-  return typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-}
-
 /** The frame of the forecasts whose streams the client subscribes to, or null when none. */
-function pickFor(c: FeedClient, frame: EncodedFrame, streams: readonly string[]): string | Buffer | null {
+function pickFor(c: FeedClient, frame: EncodedFrame, streams: readonly string[]): Buffer | null {
   const indexes: number[] = [];
   for (let i = 0; i < streams.length; i++) if (c.patterns.matches(streams[i])) indexes.push(i);
   return indexes.length === 0 ? null : frame.pick(indexes);

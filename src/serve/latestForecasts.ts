@@ -1,4 +1,4 @@
-import { type FeedForecast, HEAD_NUMS, type PackedForecasts, POINT_NUMS, writeForecastNums } from './feedEncoding.ts';
+import { type FeedForecast, forecastNums, type PackedForecasts, writeForecastNums } from './feedEncoding.ts';
 
 /**
  * The latest forecast of every stream, for feed clients catching up: one row
@@ -22,7 +22,7 @@ export class LatestForecasts {
 
   /** Records `f` as its stream's latest, with its feed sequence number. */
   set(f: FeedForecast, seq: number): void {
-    const need = HEAD_NUMS + POINT_NUMS * f.points.length;
+    const need = forecastNums(f.points.length);
     if (need > this.width) this.relayout(need);
     let row = this.rowOf.get(f.stream);
     if (row === undefined) {
@@ -47,11 +47,11 @@ export class LatestForecasts {
 
   private pack(rows: readonly number[]): PackedForecasts {
     let size = 0;
-    for (const r of rows) size += HEAD_NUMS + POINT_NUMS * this.counts[r];
+    for (const r of rows) size += forecastNums(this.counts[r]);
     const nums = new Float64Array(size);
     let at = 0;
     for (const r of rows) {
-      const n = HEAD_NUMS + POINT_NUMS * this.counts[r];
+      const n = forecastNums(this.counts[r]);
       nums.set(this.nums.subarray(r * this.width, r * this.width + n), at);
       at += n;
     }
