@@ -69,7 +69,8 @@ const r = await runLoad(svc, {
 });
 process.stdout.write(`service            ${fmt(r.readingsPerS)} readings/s committed and acknowledged (${PRODUCERS} WebSocket producers, ${STREAMS} streams, window ${WINDOW} × ${BATCH}${RATE === undefined ? ', closed loop' : `, paced at ${RATE} readings/s offered`})\n`);
 process.stdout.write(`latency to feed    p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (${r.measured} forecasts measured)\n`);
-process.stdout.write(`worst per 0.5 s    ${sparkline(worst)} (${Math.round(Math.min(...worst))}–${Math.round(Math.max(...worst))} ms)\n`);
+const sampled = worst.filter((v) => v !== undefined);
+process.stdout.write(`worst per 0.5 s    ${sparkline(worst)} (${Math.round(Math.min(...sampled))}–${Math.round(Math.max(...sampled))} ms)\n`);
 process.stdout.write(`ratio              service / engine only ${(r.readingsPerS / engineOnly).toFixed(2)}\n`);
 await svc.stop();
 rmSync(dir, { recursive: true, force: true });
@@ -77,13 +78,14 @@ process.stdout.write(
   `${JSON.stringify({ bench: 'e2e', streams: STREAMS, readings_per_s: Math.round(r.readingsPerS), p50_ms: Math.round(r.p50 * 10) / 10, p99_ms: Math.round(r.p99 * 10) / 10, engine_only_steps_per_s: Math.round(engineOnly), offered_per_s: RATE ?? null })}\n`,
 );
 
-/** One character per value, ▁ (lowest) to █ (highest), on a log scale. */
-function sparkline(values: readonly number[]): string {
+/** One character per half second, ▁ (lowest) to █ (highest) on a log scale; · where none was sent (producers held back). */
+function sparkline(values: readonly (number | undefined)[]): string {
   const bars = '▁▂▃▄▅▆▇█';
-  const logs = values.map((v) => Math.log(Math.max(v ?? 0, 1)));
-  const lo = Math.min(...logs);
-  const span = Math.max(...logs) - lo || 1;
-  return logs.map((l) => bars[Math.min(7, Math.floor(((l - lo) / span) * 8))]).join('');
+  const logs = Array.from(values, (v) => (v === undefined ? NaN : Math.log(Math.max(v, 1))));
+  const present = logs.filter((l) => !Number.isNaN(l));
+  const lo = Math.min(...present);
+  const span = Math.max(...present) - lo || 1;
+  return logs.map((l) => (Number.isNaN(l) ? '·' : bars[Math.min(7, Math.floor(((l - lo) / span) * 8))])).join('');
 }
 
 function fmt(v: number): string {

@@ -70,8 +70,9 @@ async function timeWritePath(): Promise<number> {
 
 /**
  * Readings/s through the writer thread once the file holds SUSTAINED_AFTER readings of STREAMS streams
- * (the rate of the last LAST of them): the first seconds on an empty file are the fastest a file ever
- * is, because the readings(stream_id, ts) index then has fewer pages than there are streams.
+ * (the rate of the last LAST of them), indexing by stream included: a stream-ordered B-tree written a
+ * reading at a time costs a page per reading once it has more pages than there are streams, which an
+ * empty file's first seconds never show (migrations/0004_reading_index.sql).
  */
 const SUSTAINED_AFTER = Number(process.env.BENCH_SUSTAINED_READINGS ?? 1_600_000);
 const LAST = 400_000;

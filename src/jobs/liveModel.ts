@@ -7,6 +7,7 @@ import type { Tick } from '../engine/stepTicks.ts';
 import { ForecasterError, ModelNotFoundError, ModelShapeError } from '../errors.ts';
 import type { Model } from '../model/modelFile.ts';
 import type { Store } from '../store/store.ts';
+import { StreamHistories } from '../store/streamReadings.ts';
 import type { TrainProgress } from '../train/gruTrainer.ts';
 import { RETRAIN_DEFAULTS, retrain, type RetrainOutcome } from './retrain.ts';
 
@@ -39,9 +40,7 @@ export class LiveModel {
   private readonly lastReadings;
 
   constructor(private current: Model, private readonly deps: LiveModelDeps) {
-    this.lastReadings = deps.store.db.prepare<[string, number], { ts: number; value: number }>(
-      'SELECT r.ts, r.value FROM readings r JOIN streams s ON s.id = r.stream_id WHERE s.key = ? ORDER BY r.ts DESC LIMIT ?',
-    );
+    this.lastReadings = new StreamHistories(deps.store.db);
   }
 
   /** The model serving now. */
@@ -118,8 +117,11 @@ export class LiveModel {
         list.push({ ts: o.ts, value: o.value });
       }
     }
+    const storedOf = this.lastReadings.latest(k);
+    const streams = this.deps.store.writer.streams;
     return (key) => {
-      const stored = this.lastReadings.all(key, k).reverse();
+      const sid = streams.find(key);
+      const stored = sid === undefined ? [] : storedOf(sid);
       const last = stored.length === 0 ? -Infinity : stored[stored.length - 1].ts;
       const rows = [...stored, ...(uncommitted.get(key) ?? []).filter((r) => r.ts > last)];
       return rows.slice(Math.max(0, rows.length - k));

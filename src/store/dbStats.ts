@@ -9,7 +9,7 @@ export interface DbStats {
   readonly tables: Record<string, { rows: number; bytes: number | null }>;
 }
 
-const TABLES = ['streams', 'readings', 'forecasts', 'alerts', 'model_checkpoints', 'stream_states', 'training_runs'];
+const TABLES = ['streams', 'readings', 'reading_index', 'forecasts', 'alerts', 'model_checkpoints', 'stream_states', 'training_runs'];
 
 /**
  * Sizes and row counts of the store, read-only (safe beside a running service).

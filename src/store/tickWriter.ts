@@ -3,6 +3,7 @@ import type { Db } from './openDatabase.ts';
 import { toStoreError } from './storeErrors.ts';
 import { StreamIds } from './streamIds.ts';
 import { POINT_FIELDS } from './forecastPoints.ts';
+import { ReadingIndex, type ReadingIndexOptions } from './readingIndex.ts';
 import { packTick, type PackedTick } from './writerProtocol.ts';
 
 /** What a committed tick left in the store: for each stream in it, the id of its last reading. */
@@ -22,17 +23,20 @@ const CHUNK = 64;
  * within a statement: an INTEGER PRIMARY KEY appends), which is the order
  * recovery replays them in. `streams.last_seen` is not touched here (an UPDATE
  * per reading cost as much as its forecasts): snapshots keep it, and the
- * streams API reads the latest reading.
+ * streams API reads the latest reading. Readings are indexed by stream later,
+ * in sorted batches (`index`, readingIndex.ts), not as each tick commits.
  */
 export class TickWriter {
   readonly streams: StreamIds;
+  private indexer: ReadingIndex | null = null;
   private readonly readingStatements = new Map<number, ReturnType<Db['prepare']>>();
   private readonly forecastStatements = new Map<number, ReturnType<Db['prepare']>>();
   private readonly writeAll: (ticks: readonly PackedTick[]) => WrittenTick;
 
-  constructor(private readonly db: Db, private readonly file: string) {
+  constructor(private readonly db: Db, private readonly file: string, private readonly indexOptions?: ReadingIndexOptions) {
     this.streams = new StreamIds(db);
     this.writeAll = db.transaction((ticks: readonly PackedTick[]) => {
+      const index = this.index;
       const last = new Map<string, number>();
       let readings = 0;
       for (const t of ticks) {
@@ -51,6 +55,7 @@ export class TickWriter {
             const rid = firstId + (i - start);
             fparams.push(rid, t.ts[i], t.modelVersion[i], Buffer.from(t.points.buffer, t.points.byteOffset + i * size * 8, size * 8));
             last.set(t.keys[i], rid);
+            index.stage(sids[i], t.ts[i], rid, t.value[i]);
           }
           this.insert(this.forecastStatements, 'forecasts (reading_id, made_at, model_version, points)', 4, end - start).run(fparams);
         }
@@ -71,12 +76,21 @@ export class TickWriter {
   /** Commits several packed ticks in one transaction (group commit), or none of them. */
   writeMany(ticks: readonly PackedTick[]): WrittenTick {
     try {
-      return this.writeAll(ticks);
+      const written = this.writeAll(ticks);
+      this.index.commit();
+      return written;
     } catch (err) {
       // Ids of streams inserted in the rolled-back transaction are gone.
       this.streams.clear();
+      this.indexer?.rollback();
       throw toStoreError(err, this.file, 'writing ticks');
     }
+  }
+
+  /** The readings waiting to be indexed by stream (loaded from the file on first use); the writer drives its `step`. */
+  get index(): ReadingIndex {
+    this.indexer ??= new ReadingIndex(this.db, this.file, this.indexOptions);
+    return this.indexer;
   }
 
   /** The multi-row INSERT of `rows` rows into `target` (`table (columns)`, `columns` of them), prepared once. */

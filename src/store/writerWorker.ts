@@ -28,7 +28,9 @@ store.db.pragma('wal_autocheckpoint = 100000');
 const delivery = webhook === null ? null : new WebhookDelivery(store.alerts, webhook, createLogger('warn', 2).child({ component: 'webhook' }));
 delivery?.kick();
 const tracker = new SnapshotTracker(store.snapshots);
-const lastIdOf = store.db.prepare<[string], { id: number | null }>('SELECT max(r.id) AS id FROM readings r JOIN streams s ON s.id = r.stream_id WHERE s.key = ?');
+const log = createLogger('warn', 2).child({ component: 'store-writer' });
+// A stream's latest reading: in the index by time (readings are refused out of order), or waiting to be indexed.
+const lastIndexed = store.db.prepare<[number], { id: number }>('SELECT id FROM reading_index WHERE stream_id = ? ORDER BY ts DESC, id DESC LIMIT 1');
 
 const reply = (r: WriterReply): void => port.postMessage(r);
 const failure = (id: number, err: unknown): WriterReply => {
@@ -36,6 +38,9 @@ const failure = (id: number, err: unknown): WriterReply => {
   const code = err instanceof ForecasterError ? err.code : 'FC_ERR_STORE_WRITE';
   return { id, ok: false, code, file, message: err instanceof Error ? err.message : String(err) };
 };
+
+/** Readings committed since indexing last had a turn. */
+let committed = 0;
 
 function handle(first: WriterRequest): boolean {
   // Drain what else is waiting: consecutive ticks go into one transaction.
@@ -56,6 +61,7 @@ function handle(first: WriterRequest): boolean {
       }
       try {
         const written = store.writer.writeMany(ticks.map((t) => t.tick));
+        committed += written.readings;
         tracker.afterTick(written);
         for (const t of ticks) reply({ id: t.id, ok: true, count: t.tick.keys.length });
       } catch (err) {
@@ -72,11 +78,14 @@ function handle(first: WriterRequest): boolean {
           states.push(decodeStreamState(key, req.states.subarray(off, off + req.sizes[j])));
           off += req.sizes[j];
         });
+        let waiting: Map<number, number> | null = null;
         for (const s of states) {
-          if (tracker.lastIdOf(s.key) === undefined) {
-            const id = lastIdOf.get(s.key)?.id;
-            if (id !== null && id !== undefined) tracker.recovered(s.key, id, false);
-          }
+          if (tracker.lastIdOf(s.key) !== undefined) continue;
+          const sid = store.writer.streams.find(s.key);
+          if (sid === undefined) continue;
+          waiting ??= store.writer.index.lastIds();
+          const id = waiting.get(sid) ?? lastIndexed.get(sid)?.id;
+          if (id !== undefined) tracker.recovered(s.key, id, false);
         }
         reply({ id: req.id, ok: true, count: tracker.saveStates(states, req.modelVersion) });
       } catch (err) {
@@ -98,6 +107,12 @@ function handle(first: WriterRequest): boolean {
       }
     } else {
       delivery?.stop();
+      clearInterval(indexTimer);
+      try {
+        store.writer.index.flush();
+      } catch (err) {
+        log.warn({ err }, 'readings left to index at the next start');
+      }
       store.close();
       reply({ id: req.id, ok: true, count: 0 });
       return false;
@@ -106,7 +121,48 @@ function handle(first: WriterRequest): boolean {
   return true;
 }
 
+/**
+ * Readings are indexed by stream a chunk at a time when the event loop is
+ * free, so ticks that arrive meanwhile commit between chunks. While more than
+ * two batches wait (ticks come in faster than one chunk between them indexes),
+ * each turn indexes as many readings as the ticks before it committed, and a
+ * chunk more, so what waits stays bounded and no turn stalls commits for long.
+ * A failed chunk (disk full) is tried again later; until then queries read
+ * those readings from the unindexed tail, so nothing is missing from them.
+ */
+let indexing = false;
+let indexFailures = 0;
+let closed = false;
+/** Readings committed while indexing was behind, to index before the next message. */
+let owed = 0;
+function indexSoon(readings = 0): void {
+  const index = store.writer.index;
+  owed = index.behind ? owed + readings : 0;
+  if (indexing || closed || !index.due()) return;
+  indexing = true;
+  setImmediate(() => {
+    indexing = false;
+    if (closed) return;
+    try {
+      for (let n = index.step(); n > 0 && (owed -= n) > 0 && index.behind; n = index.step());
+      owed = Math.max(0, owed);
+      indexFailures = 0;
+    } catch (err) {
+      if (indexFailures++ === 0) log.warn({ err }, 'indexing readings by stream failed; retrying');
+      return;
+    }
+    indexSoon();
+  });
+}
+const indexTimer = setInterval(indexSoon, 250).unref();
+
 port.on('message', (m: WriterRequest) => {
-  if (!handle(m)) port.close();
+  if (!handle(m)) {
+    closed = true;
+    port.close();
+    return;
+  }
+  indexSoon(committed);
+  committed = 0;
 });
 port.postMessage('ready');

@@ -1,5 +1,6 @@
 import { TrainingDataError } from '../errors.ts';
 import type { Db } from '../store/openDatabase.ts';
+import { StreamHistories } from '../store/streamReadings.ts';
 import type { Series } from './synthetic.ts';
 import { buildTrainingData, type TrainingData } from './trainingData.ts';
 
@@ -34,13 +35,12 @@ export function recentWindows(db: Db, opts: RecentWindowOptions): RecentWindows 
   const candidates = db
     .prepare<[number], { id: number }>('SELECT id FROM streams ORDER BY last_seen DESC LIMIT ?')
     .all(opts.streams * 4);
-  const take = db.prepare<[number, number], { ts: number; value: number }>('SELECT ts, value FROM readings WHERE stream_id = ? ORDER BY ts DESC LIMIT ?');
+  const latest = new StreamHistories(db).latest(opts.length);
   const windows: Series[] = [];
   for (const { id } of candidates) {
     if (windows.length === opts.streams) break;
-    const rows = take.all(id, opts.length);
+    const rows = latest(id);
     if (rows.length < opts.length) continue;
-    rows.reverse();
     windows.push({ ts: Float64Array.from(rows, (r) => r.ts), values: Float64Array.from(rows, (r) => r.value) });
   }
   if (windows.length === 0) {

@@ -42,10 +42,12 @@ describe('forecaster run', () => {
     const before = await runCli(['db', 'stats', '--db', db]);
     expect(before.code).toBe(0);
     const stats = JSON.parse(before.stdout);
-    expect(stats.schemaVersion).toBe(3);
+    expect(stats.schemaVersion).toBe(4);
     expect(stats.tables.streams.rows).toBe(60);
     expect(stats.tables.readings.rows).toBeGreaterThan(60);
     expect(stats.tables.forecasts.rows).toBe(stats.tables.readings.rows); // one row per reading, all horizons in it
+    // Readings are indexed by stream in batches; stopping indexes the rest.
+    expect(stats.tables.reading_index.rows).toBe(stats.tables.readings.rows);
     expect(stats.tables.model_checkpoints.rows).toBe(1);
     expect(stats.tables.stream_states.rows).toBe(60);
     const conn = openDatabase(db, { readonly: true });
@@ -63,7 +65,7 @@ describe('forecaster run', () => {
     const file = join(dir, 'migrated', 'new.db');
     const first = await runCli(['migrate', '--db', file]);
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.stdout)).toEqual({ file, from: 0, to: 3, applied: [1, 2, 3] });
+    expect(JSON.parse(first.stdout)).toEqual({ file, from: 0, to: 4, applied: [1, 2, 3, 4] });
     const second = await runCli(['migrate', '--db', file]);
     expect(JSON.parse(second.stdout).applied).toEqual([]);
   });

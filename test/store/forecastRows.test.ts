@@ -89,6 +89,7 @@ describe('forecast rows', () => {
     const stats = new Float64Array(STAT_COUNT);
     stats[Stat.LAST_TS] = T0 + 5 * MIN;
     store.snapshots.save([{ state: { key: 's', hidden: new Float32Array(4), stats }, lastReadingId: 2 }], 1);
+    store.writer.index.flush(); // readings are pruned once indexed
     while (pruneBatch(store.db, 'readings', T0 + 10 * MIN, 100) > 0);
     expect(store.db.prepare('SELECT count(*) AS n FROM readings').get()).toEqual({ n: 0 });
     expect(queries.streams('s', 10, 0)).toEqual([{ key: 's', firstSeen: T0, lastSeen: T0 + 5 * MIN }]);

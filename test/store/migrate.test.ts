@@ -49,6 +49,11 @@ describe('migrations', () => {
       expect(result.to).toBe(all.length);
       expect(db.prepare('SELECT key, unit FROM streams').get()).toEqual({ key: 'kept', unit: '' });
       expect(db.prepare('SELECT value FROM readings').get()).toEqual({ value: 3.5 });
+      if (upTo < 4) {
+        // Migration 4 indexes the readings already stored by stream, and marks them indexed.
+        expect(db.prepare('SELECT stream_id AS sid, ts, id, value FROM reading_index').all()).toEqual([{ sid: 1, ts: 2, id: 1, value: 3.5 }]);
+        expect(db.prepare('SELECT indexed_to AS mark FROM reading_index_mark').get()).toEqual({ mark: 1 });
+      }
       db.close();
     }
   });

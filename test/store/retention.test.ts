@@ -17,6 +17,9 @@ describe('retention', () => {
     db.transaction(() => {
       for (let i = 0; i < 2500; i++) ins.run(now - 40 * DAY + i); // older than 30 days
       for (let i = 0; i < 700; i++) ins.run(now - DAY + i); // recent
+      // Indexed by stream (as the writer's background batches do), so they may be pruned.
+      db.exec('INSERT INTO reading_index SELECT stream_id, ts, id, value FROM readings');
+      db.exec('UPDATE reading_index_mark SET indexed_to = (SELECT max(id) FROM readings)');
     })();
     const cutoff = now - 30 * DAY;
     const batches: number[] = [];
@@ -26,6 +29,7 @@ describe('retention', () => {
     }
     expect(batches).toEqual([1000, 1000, 500, 0]);
     expect(db.prepare('SELECT count(*) AS n, min(ts) AS oldest FROM readings').get()).toEqual({ n: 700, oldest: now - DAY });
+    expect(db.prepare('SELECT count(*) AS n, min(ts) AS oldest FROM reading_index').get()).toEqual({ n: 700, oldest: now - DAY });
     store.close();
   });
 

@@ -38,4 +38,23 @@ describe('the writer thread', () => {
     expect(db.prepare('SELECT count(*) AS n FROM forecasts').get()).toEqual({ n: 48_000 });
     db.close();
   });
+
+  it('indexes readings by stream in the background while it runs, each once', async () => {
+    const file = tmp.path('index.db');
+    Store.open(file).close();
+    const writer = await WriterThread.start(file, pino({ level: 'silent' }));
+    // 48,000 readings: under a batch, so they are indexed once the oldest has waited its 2 s.
+    for (let round = 0; round < 12; round++) await writer.write(tick(round, 4000));
+    const db = openDatabase(file, { readonly: true });
+    const marked = () => (db.prepare('SELECT indexed_to AS mark FROM reading_index_mark').get() as { mark: number }).mark;
+    const deadline = Date.now() + 10_000;
+    while (marked() < 48_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(marked()).toBe(48_000);
+    expect(db.prepare('SELECT count(*) AS n, count(DISTINCT id) AS ids FROM reading_index').get()).toEqual({ n: 48_000, ids: 48_000 });
+    expect(db.prepare("SELECT ts, value FROM reading_index WHERE stream_id = (SELECT id FROM streams WHERE key = 'sensor-7') ORDER BY ts").all()).toEqual(
+      Array.from({ length: 12 }, (_, round) => ({ ts: T0 + round * 60_000, value: 7 + round })),
+    );
+    db.close();
+    await writer.close();
+  });
 });
