@@ -49,8 +49,9 @@ export class StoreQueries {
     this.matchingStreams = db.prepare<[string, number, number], StreamRow & { id: number }>(
       `SELECT s.id AS id, s.key AS key, s.first_seen AS firstSeen, ${lastSeen} FROM streams s WHERE s.key GLOB ? ORDER BY s.key LIMIT ? OFFSET ?`,
     );
-    this.tailLastSeen = db.prepare<[], { sid: number; ts: number }>(
-      'SELECT stream_id AS sid, max(ts) AS ts FROM readings WHERE id > (SELECT indexed_to FROM reading_index_mark) GROUP BY stream_id',
+    this.tailLastSeen = db.prepare<[string], { sid: number; ts: number }>(
+      `SELECT stream_id AS sid, max(ts) AS ts FROM readings
+       WHERE id > (SELECT indexed_to FROM reading_index_mark) AND stream_id IN (SELECT value FROM json_each(?)) GROUP BY stream_id`,
     );
     this.readingsIn = db.prepare<{ sid: number; from: number; to: number; limit: number }, { ts: number; value: number; id: number }>(
       readingsOfStream({ columns: 'r.ts AS ts, r.value AS value, r.id AS id', where: 'r.stream_id = @sid AND r.ts BETWEEN @from AND @to', limit: '@limit' }),
@@ -74,7 +75,7 @@ export class StoreQueries {
     const rows = glob === null ? this.allStreams.all(limit, offset) : this.matchingStreams.all(glob.replace(/\[/g, '[[]'), limit, offset);
     if (rows.length === 0) return [];
     const tail = new Map<number, number>();
-    for (const r of this.tailLastSeen.iterate()) tail.set(r.sid, r.ts);
+    for (const r of this.tailLastSeen.iterate(JSON.stringify(rows.map((r) => r.id)))) tail.set(r.sid, r.ts);
     return rows.map((r) => ({ key: r.key, firstSeen: r.firstSeen, lastSeen: Math.max(r.lastSeen, tail.get(r.id) ?? -Infinity) }));
   }
 
