@@ -52,19 +52,19 @@ export class StreamHistories {
   private readonly indexed;
 
   constructor(private readonly db: Db) {
-    this.tailRows = db.prepare<[number], { sid: number; ts: number; value: number }>(
-      'SELECT stream_id AS sid, ts, value FROM readings WHERE id > ? ORDER BY id',
+    this.tailRows = db.prepare<{ mark: number; sids: string | null }, { sid: number; ts: number; value: number }>(
+      'SELECT stream_id AS sid, ts, value FROM readings WHERE id > @mark AND (@sids IS NULL OR stream_id IN (SELECT value FROM json_each(@sids))) ORDER BY id',
     );
     this.indexed = db.prepare<{ sid: number; mark: number; k: number }, { ts: number; value: number }>(
       'SELECT ts, value FROM reading_index WHERE stream_id = @sid AND id <= @mark ORDER BY ts DESC, id DESC LIMIT @k',
     );
   }
 
-  /** Each stream's (by id) latest `k` stored readings, oldest first, as of this call. */
-  latest(k: number): (sid: number) => { ts: number; value: number }[] {
+  /** Each stream's (by id; only `sids` when given) latest `k` stored readings, oldest first, as of this call. */
+  latest(k: number, sids?: readonly number[]): (sid: number) => { ts: number; value: number }[] {
     const mark = indexMark(this.db);
     const tail = new Map<number, { ts: number; value: number }[]>();
-    for (const r of this.tailRows.iterate(mark)) {
+    for (const r of this.tailRows.iterate({ mark, sids: sids === undefined ? null : JSON.stringify(sids) })) {
       let list = tail.get(r.sid);
       if (list === undefined) tail.set(r.sid, (list = []));
       list.push({ ts: r.ts, value: r.value });

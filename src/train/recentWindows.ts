@@ -35,7 +35,7 @@ export function recentWindows(db: Db, opts: RecentWindowOptions): RecentWindows 
   const candidates = db
     .prepare<[number], { id: number }>('SELECT id FROM streams ORDER BY last_seen DESC LIMIT ?')
     .all(opts.streams * 4);
-  const latest = new StreamHistories(db).latest(opts.length);
+  const latest = new StreamHistories(db).latest(opts.length, candidates.map((c) => c.id));
   const windows: Series[] = [];
   for (const { id } of candidates) {
     if (windows.length === opts.streams) break;

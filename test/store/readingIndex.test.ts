@@ -67,6 +67,7 @@ function expectQueriesAgree(store: Store, byStream: Map<string, { ts: number; va
     expect(queries.forecasts(key, { from, to, limit: 1e9 }, null)?.map((f) => [f.madeAt, f.mean])).toEqual(rows.filter((x) => x.ts >= from && x.ts <= to).map((x) => [x.ts, x.value]));
     const sid = store.writer.streams.find(key) as number;
     expect(latest(sid)).toEqual(rows.slice(-7));
+    expect(new StreamHistories(store.db).latest(5, [sid])(sid)).toEqual(rows.slice(-5));
   }
   const seen = queries.streams(null, 1e6, 0);
   expect(seen.map((s) => [s.key, s.lastSeen])).toEqual([...byStream].sort(([x], [y]) => (x < y ? -1 : 1)).map(([key, rows]) => [key, rows[rows.length - 1].ts]));
