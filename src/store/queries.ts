@@ -1,7 +1,7 @@
 import type { Db } from './openDatabase.ts';
 import type { StreamIds } from './streamIds.ts';
 import { decodePoints } from './forecastPoints.ts';
-import { readingsOfStream } from './streamReadings.ts';
+import { INDEX_MARK, readingsOfStream } from './streamReadings.ts';
 
 export interface StreamRow {
   readonly key: string;
@@ -51,7 +51,7 @@ export class StoreQueries {
     );
     this.tailLastSeen = db.prepare<[string], { sid: number; ts: number }>(
       `SELECT stream_id AS sid, max(ts) AS ts FROM readings
-       WHERE id > (SELECT indexed_to FROM reading_index_mark) AND stream_id IN (SELECT value FROM json_each(?)) GROUP BY stream_id`,
+       WHERE id > ${INDEX_MARK} AND stream_id IN (SELECT value FROM json_each(?)) GROUP BY stream_id`,
     );
     this.readingsIn = db.prepare<{ sid: number; from: number; to: number; limit: number }, { ts: number; value: number; id: number }>(
       readingsOfStream({ columns: 'r.ts AS ts, r.value AS value, r.id AS id', where: 'r.stream_id = @sid AND r.ts BETWEEN @from AND @to', limit: '@limit' }),

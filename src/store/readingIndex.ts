@@ -1,5 +1,6 @@
 import type { Db } from './openDatabase.ts';
 import { toStoreError } from './storeErrors.ts';
+import { indexMark } from './streamReadings.ts';
 
 export interface ReadingIndexOptions {
   /** Index once this many readings wait (at most 2^21). */
@@ -161,7 +162,7 @@ export class ReadingIndex {
 
   /** Loads the readings past the mark: those committed before a restart and not yet indexed. */
   private load(): void {
-    const mark = (this.db.prepare('SELECT indexed_to AS mark FROM reading_index_mark').get() as { mark: number }).mark;
+    const mark = indexMark(this.db);
     const rows = this.db.prepare('SELECT stream_id, ts, id, value FROM readings WHERE id > ? ORDER BY id').raw().iterate(mark) as IterableIterator<[number, number, number, number]>;
     for (const [sid, ts, rid, value] of rows) this.stage(sid, ts, rid, value);
     this.commit();

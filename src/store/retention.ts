@@ -1,4 +1,5 @@
 import type { Db } from './openDatabase.ts';
+import { INDEX_MARK } from './streamReadings.ts';
 
 export type PrunedTable = 'readings' | 'forecasts' | 'alerts';
 
@@ -34,7 +35,7 @@ function pruneReadings(db: Db, before: number, batch: number): number {
     const gone = db
       .prepare(
         `DELETE FROM readings WHERE id IN (SELECT k FROM (SELECT id AS k, ts AS t FROM readings
-           WHERE id <= (SELECT indexed_to FROM reading_index_mark) ORDER BY id LIMIT ?) WHERE t < ?)
+           WHERE id <= ${INDEX_MARK} ORDER BY id LIMIT ?) WHERE t < ?)
          RETURNING stream_id AS sid, ts, id`,
       )
       .all(batch, before) as { sid: number; ts: number; id: number }[];

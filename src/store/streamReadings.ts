@@ -6,13 +6,14 @@ import type { Db } from './openDatabase.ts';
  * migrations/0004_reading_index.sql), as one compound SELECT. Each statement
  * reads one snapshot of the file, so a batch indexed meanwhile is seen once.
  *
- * `readingsOfStream(columns, where, order)` gives the SQL: `columns` over the
- * alias `r` (r.stream_id, r.ts, r.id, r.value), joined to what `join` adds,
- * filtered by `where`, which may use named parameters. Ordered by r.ts then
- * r.id (each branch is read in that order and the two are merged), so
- * `ORDER BY` with a LIMIT stops early.
+ * `readingsOfStream(query)` gives the SQL: `columns` over the alias `r`
+ * (r.stream_id, r.ts, r.id, r.value), joined to what `join` adds, filtered by
+ * `where`, which may use named parameters. Ordered by ts then id (each branch
+ * is read in that order and the two are merged), so a LIMIT stops early.
  */
-const MARK = '(SELECT indexed_to FROM reading_index_mark)';
+
+/** The mark as an SQL expression: every reading with an id up to it has its `reading_index` row. */
+export const INDEX_MARK = '(SELECT indexed_to FROM reading_index_mark)';
 
 export interface StreamReadingsQuery {
   /** Output columns over `r` (and whatever `join` adds), each with an alias. */
@@ -31,15 +32,15 @@ export interface StreamReadingsQuery {
 export function readingsOfStream(q: StreamReadingsQuery): string {
   const join = q.join ?? '';
   const dir = q.descending ? 'DESC' : 'ASC';
-  return `SELECT ${q.columns} FROM reading_index r ${join} WHERE ${q.where} AND r.id <= ${MARK}
+  return `SELECT ${q.columns} FROM reading_index r ${join} WHERE ${q.where} AND r.id <= ${INDEX_MARK}
     UNION ALL
-    SELECT ${q.columns} FROM readings r ${join} WHERE r.id > ${MARK} AND ${q.where}
+    SELECT ${q.columns} FROM readings r ${join} WHERE r.id > ${INDEX_MARK} AND ${q.where}
     ORDER BY ts ${dir}, id ${dir}${q.limit === undefined ? '' : ` LIMIT ${q.limit}`}`;
 }
 
 /** The mark now: every reading up to this id is in `reading_index`. */
 export function indexMark(db: Db): number {
-  return (db.prepare('SELECT indexed_to AS mark FROM reading_index_mark').get() as { mark: number }).mark;
+  return (db.prepare(`SELECT ${INDEX_MARK} AS mark`).get() as { mark: number }).mark;
 }
 
 /**

@@ -24,11 +24,12 @@ const store = Store.open(file);
 // The checkpointer thread (checkpointerWorker.ts) keeps the WAL short without stalling commits;
 // this connection checkpoints only as a backstop, should the WAL pass ~400 MB (100,000 pages).
 store.db.pragma('wal_autocheckpoint = 100000');
+const baseLog = createLogger('warn', 2);
+const log = baseLog.child({ component: 'store-writer' });
 // Webhook deliveries run here, beside the outbox they drain; the backlog of an earlier run goes first.
-const delivery = webhook === null ? null : new WebhookDelivery(store.alerts, webhook, createLogger('warn', 2).child({ component: 'webhook' }));
+const delivery = webhook === null ? null : new WebhookDelivery(store.alerts, webhook, baseLog.child({ component: 'webhook' }));
 delivery?.kick();
 const tracker = new SnapshotTracker(store.snapshots);
-const log = createLogger('warn', 2).child({ component: 'store-writer' });
 // A stream's latest reading: in the index by time (readings are refused out of order), or waiting to be indexed.
 const lastIndexed = store.db.prepare<[number], { id: number }>('SELECT id FROM reading_index WHERE stream_id = ? ORDER BY ts DESC, id DESC LIMIT 1');
 
