@@ -152,6 +152,10 @@ describe.each(encoders)('FeedHub, frames %s', (_, encoder) => {
       // Let the fast client drain between ticks, as a live service does between its ticks. Frames here
       // (~1 MB) are four times the soft limit: the limit scales to two frames, so a reader that keeps up
       // is never taken for behind when frames leave back to back (it was, before: this test failed).
+      // The next tick waits until the fast client has read this one: it runs in this process, and on a
+      // loaded machine a fixed pause let it fall two frames behind, which the hub rightly treats as
+      // behind (it then gets the latest of each stream, not every forecast, and this test hung).
+      while (received < published * STREAMS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
       await new Promise((r) => setTimeout(r, 5));
     }
     expect(stalledClosedAt).toBeGreaterThan(0);
@@ -191,6 +195,9 @@ describe.each(encoders)('FeedHub, frames %s', (_, encoder) => {
       stalled.pong(String(1e12));
       stalled.pong(String(t * frameBytes));
       hub.publish(tick(t));
+      // The reader reads each tick before the next (as above: a fixed pause alone let it fall a window
+      // behind on a loaded machine), then has time to confirm it.
+      while (received < t * STREAMS) await new Promise((r) => setTimeout(r, 1));
       await new Promise((r) => setTimeout(r, 25));
     }
     await new Promise<void>((resolve) => {
