@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Forecast } from '../src/engine/reading.ts';
-import type { Tick } from '../src/engine/stepTicks.ts';
+import { type Tick, tickOf } from '../src/engine/stepTicks.ts';
 import { pino } from 'pino';
 import { POINT_FIELDS, writePoint } from '../src/store/forecastPoints.ts';
 import { Store } from '../src/store/store.ts';
@@ -37,7 +37,7 @@ function makeTick(n: number): Tick {
       points: HORIZONS.map((h) => ({ horizon: h, ts: clock + h * 60_000, mean: value + 0.1, scale: 1, lower: value - 2, upper: value + 2 })),
     });
   }
-  return { readings: outcomes, outcomes, stepMs: 0, rounds: 1 };
+  return tickOf(outcomes);
 }
 /** A reading row and its forecasts row (every horizon in one BLOB, migrations/0003). */
 const rowsPerTick = TICK * 2;

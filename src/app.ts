@@ -37,6 +37,13 @@ export interface App {
   readonly store: Store;
   /** Every tick once committed to the store: the moment its readings may be acknowledged. */
   readonly committed$: Observable<Tick>;
+  /**
+   * Every tick as soon as it is stepped, while the store commits it: for work
+   * that may start early (printing its feed frame) but whose result must not
+   * be shown before the same tick comes on `committed$`. A tick whose commit
+   * fails never comes there.
+   */
+  readonly stepped$: Observable<Tick>;
   /** Alert events (opened, escalated, resolved, missing data), once stored: one array per tick or sweep that caused any. */
   readonly alerts$: Observable<readonly AlertEvent[]>;
   /** Starts the pipeline: simulator → ticks → engine → log. */
@@ -132,6 +139,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     throw err;
   }
   const committed$ = new Subject<Tick>();
+  const stepped$ = new Subject<Tick>();
   const alerts$ = new Subject<readonly AlertEvent[]>();
   const alertTracker = new AlertTracker(config.alerts);
   // Alerts open at the last stop carry on: they resolve, rather than open a second time.
@@ -167,12 +175,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
       metrics.tickSize.observe(tick.readings.length);
       metrics.tickLatency.observe(tick.stepMs / 1000);
       metrics.streams.set(engine.table.size);
-      let ok = 0;
-      for (const o of tick.outcomes) {
-        if (o.kind === 'forecast') ok++;
-        else metrics.readingsRejected.inc({ code: o.code });
-      }
-      metrics.readingsIngested.inc({ source: 'all' }, ok);
+      for (const r of tick.rejected) metrics.readingsRejected.inc({ code: r.code });
+      metrics.readingsIngested.inc({ source: 'all' }, tick.forecasts.count);
     }
     committed$.next(tick);
     stats.record(tick);
@@ -183,10 +187,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
         retrainInBackground('new readings');
       }
     }
-    for (const o of tick.outcomes) {
-      if (o.kind === 'forecast' && o.stream === sim.keys[0]) sample = o;
-      else if (o.kind === 'rejected') engineLog.warn({ code: o.code, reason: o.message }, 'reading rejected');
-    }
+    const f = tick.forecasts;
+    for (let j = 0; j < f.count; j++) if (f.stream[j] === sim.keys[0]) sample = f.forecast(j);
+    for (const r of tick.rejected) engineLog.warn({ code: r.code, reason: r.message }, 'reading rejected');
   };
 
   const logStats = (): void => {
@@ -219,10 +222,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   const post = (tick: Tick): { tick: Tick; committed: Promise<number>; postedAt: number } => {
     pending++;
     inFlight.add(tick);
-    for (const o of tick.outcomes) if (o.kind === 'forecast') dirty.add(o.stream);
+    for (const key of tick.forecasts.stream) dirty.add(key);
     const committed = writer.write(tick);
     // The pipeline takes the failure up in order; this only keeps it from counting as unhandled.
     committed.catch(() => {});
+    stepped$.next(tick);
     return { tick, committed, postedAt: performance.now() };
   };
   const afterCommit = (w: { tick: Tick; postedAt: number }): Tick => {
@@ -316,10 +320,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     stats,
     store,
     committed$,
+    stepped$,
     alerts$,
     start(): void {
       if (subscription !== null) return;
-      alertSubscription = committed$.pipe(map((t) => t.outcomes), alertEvents(alertTracker, config.alerts.sweepMs)).subscribe(storeAlerts);
+      alertSubscription = committed$.pipe(map((t) => t.forecasts), alertEvents(alertTracker, config.alerts.sweepMs)).subscribe(storeAlerts);
       log.info({ streams: config.simulator.streams, tickMs: config.simulator.tickMs, backend: backend.name }, 'service started');
       done = new Promise<void>((resolve) => {
         const main = deps.source ?? (deps.simulate === false ? null : simulate(sim, config.simulator.tickMs));
@@ -402,6 +407,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
       // The closing line, unless the last periodic one was just written: a rate over a few
       // milliseconds says nothing (the `service stopped` line carries the totals).
       if (subscription !== null && performance.now() - windowStart.at >= 250) logStats();
+      stepped$.complete();
       committed$.complete();
       alertSubscription?.unsubscribe();
       try {

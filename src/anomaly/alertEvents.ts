@@ -1,14 +1,14 @@
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
-import type { Outcome } from '../engine/reading.ts';
+import type { TickForecasts } from '../engine/tickForecasts.ts';
 import type { AlertEvent, AlertTracker } from './alertTracker.ts';
 
 /**
- * From each tick's outcomes to the alert events they cause, in order, one
+ * From each tick's forecasts to the alert events they cause, in order, one
  * array per tick that causes any; also sweeps for silent streams every
  * `sweepMs` on `scheduler` (wall clock, or virtual time in tests). Completes
  * with its source.
  */
-export function alertEvents(tracker: AlertTracker, sweepMs: number, scheduler: SchedulerLike = asyncScheduler): OperatorFunction<readonly Outcome[], AlertEvent[]> {
+export function alertEvents(tracker: AlertTracker, sweepMs: number, scheduler: SchedulerLike = asyncScheduler): OperatorFunction<TickForecasts, AlertEvent[]> {
   return (source) =>
     new Observable<AlertEvent[]>((subscriber) => {
       const sweep = scheduler.schedule(function () {
@@ -17,10 +17,10 @@ export function alertEvents(tracker: AlertTracker, sweepMs: number, scheduler: S
         this.schedule(undefined, sweepMs);
       }, sweepMs);
       const sub = source.subscribe({
-        next: (outcomes) => {
+        next: (forecasts) => {
           const now = scheduler.now();
           const events: AlertEvent[] = [];
-          for (const o of outcomes) if (o.kind === 'forecast') tracker.observe(o, now, events);
+          for (let j = 0; j < forecasts.count; j++) tracker.observe(forecasts, j, now, events);
           if (events.length > 0) subscriber.next(events);
         },
         error: (err: unknown) => subscriber.error(err),

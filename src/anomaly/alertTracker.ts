@@ -1,4 +1,5 @@
 import type { Forecast } from '../engine/reading.ts';
+import type { TickForecasts } from '../engine/tickForecasts.ts';
 import { StreamPatterns } from '../serve/streamPattern.ts';
 import type { AlertConfig, AlertRule } from './alertConfig.ts';
 
@@ -82,39 +83,47 @@ export class AlertTracker {
   }
 
   /** Takes one reading's forecast (in per-stream order); returns the events it causes (usually none). */
-  observe(f: Forecast, now: number, events: AlertEvent[] = []): AlertEvent[] {
-    const s = this.stateOf(f.stream);
-    const rule = this.rule(f.stream);
-    const l = f.anomaly.likelihood;
-    const first = f.points[0];
-    if (first !== undefined && first.ts !== null) s.interval = first.ts - f.ts;
-    s.lastTs = f.ts;
+  observe(forecasts: TickForecasts, j: number, now: number, events: AlertEvent[] = []): AlertEvent[] {
+    const stream = forecasts.stream[j];
+    const ts = forecasts.ts[j];
+    const s = this.stateOf(stream);
+    const rule = this.rule(stream);
+    const l = forecasts.likelihood[j];
+    if (forecasts.horizons.length > 0) {
+      const next = forecasts.pointTs[j * forecasts.horizons.length];
+      if (!Number.isNaN(next)) s.interval = next - ts;
+    }
+    s.lastTs = ts;
     s.seenAt = now;
+    // The forecast as an object only for the events it causes (few): most readings cause none.
+    const f = () => forecasts.forecast(j);
     if (s.open !== null && s.open.kind === 'missing') {
-      events.push(this.event(f.stream, s.open, 'resolved', f.ts, f, 'readings arrive again'));
+      events.push(this.event(stream, s.open, 'resolved', ts, f(), 'readings arrive again'));
       s.open = null;
     }
     if (s.open === null) {
-      if (f.ts < s.quietUntil) return events;
+      if (ts < s.quietUntil) return events;
       s.above = l >= rule.open ? s.above + 1 : 0;
       if (s.above < rule.minReadings) return events;
-      s.open = { id: `${f.stream}@${f.ts}`, kind: 'anomaly', openedAt: f.ts, peak: l, severity: l >= rule.critical ? 'critical' : 'warning' };
+      s.open = { id: `${stream}@${ts}`, kind: 'anomaly', openedAt: ts, peak: l, severity: l >= rule.critical ? 'critical' : 'warning' };
       s.below = 0;
-      events.push(this.event(f.stream, s.open, 'firing', null, f, describe(f)));
+      const forecast = f();
+      events.push(this.event(stream, s.open, 'firing', null, forecast, describe(forecast)));
       return events;
     }
     const open = s.open;
     if (l > open.peak) open.peak = l;
     if (open.severity === 'warning' && open.peak >= rule.critical) {
       open.severity = 'critical';
-      events.push(this.event(f.stream, open, 'firing', null, f, describe(f)));
+      const forecast = f();
+      events.push(this.event(stream, open, 'firing', null, forecast, describe(forecast)));
     }
     s.below = l < rule.close ? s.below + 1 : 0;
     if (s.below >= rule.resolveReadings) {
-      events.push(this.event(f.stream, open, 'resolved', f.ts, f, 'readings are back within the expected range'));
+      events.push(this.event(stream, open, 'resolved', ts, f(), 'readings are back within the expected range'));
       s.open = null;
       s.above = 0;
-      s.quietUntil = f.ts + rule.cooldownMs;
+      s.quietUntil = ts + rule.cooldownMs;
     }
     return events;
   }

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Engine } from '../engine/engine.ts';
-import { toOutcomes } from '../engine/outcomes.ts';
+import { TickForecasts } from '../engine/tickForecasts.ts';
 import type { AlertConfig } from './alertConfig.ts';
 import { AlertTracker } from './alertTracker.ts';
 import { readNabCorpus } from './nabCorpus.ts';
@@ -48,14 +48,14 @@ export function runNabEval(
       readings.push({ stream: f.name, ts: f.ts[row], value: f.values[row] });
       owner.push(i);
     });
-    const outcomes = toOutcomes(readings, engine.step(readings), engine.horizons, engine.modelVersion, coverage);
-    outcomes.forEach((o, j) => {
-      // A refused row (NAB has a few repeated timestamps) scores 0: the live service refuses it too.
-      if (o.kind !== 'forecast') return;
-      const events = tracker.observe(o, o.ts);
-      const opened = events.some((e) => e.status === 'firing' && e.openedAt === o.ts);
-      scores[owner[j]][row] = opened || !tracker.isBusy(o.stream, o.ts) ? o.anomaly.likelihood : 0;
-    });
+    const forecasts = TickForecasts.fromEngine(readings, engine.step(readings), engine.horizons, engine.modelVersion, coverage);
+    // A refused row (NAB has a few repeated timestamps) has no forecast and scores 0: the live service refuses it too.
+    for (let j = 0; j < forecasts.count; j++) {
+      const ts = forecasts.ts[j];
+      const events = tracker.observe(forecasts, j, ts);
+      const opened = events.some((e) => e.status === 'firing' && e.openedAt === ts);
+      scores[owner[forecasts.readingIndex[j]]][row] = opened || !tracker.isBusy(forecasts.stream[j], ts) ? forecasts.likelihood[j] : 0;
+    }
     done += readings.length;
     if (row % 200 === 0 || row === longest - 1) progress(done, total);
   }

@@ -1,8 +1,8 @@
 import { concatMap, map, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { microBatch } from '../ingest/microBatch.ts';
-import type { Engine } from './engine.ts';
-import { toOutcomes } from './outcomes.ts';
-import type { Outcome } from './reading.ts';
+import type { Engine, RejectedIndex } from './engine.ts';
+import type { Forecast, Outcome } from './reading.ts';
+import { outcomesOf, TickForecasts } from './tickForecasts.ts';
 
 export interface TickOptions {
   /** Most readings in one tick. */
@@ -14,13 +14,48 @@ export interface TickOptions {
   readonly scheduler?: SchedulerLike;
 }
 
-/** One tick as it left the engine: its readings and one outcome per reading, in input order. */
+/** One tick as it left the engine: its readings, their forecasts as columns, and the refused ones. */
 export interface Tick {
   readonly readings: readonly unknown[];
+  /** A row per accepted reading, in input order. */
+  readonly forecasts: TickForecasts;
+  /** The refused readings, by ascending index. */
+  readonly rejected: readonly RejectedIndex[];
+  /** One outcome per reading, in input order, as objects (built on first use: the hot paths read the columns). */
   readonly outcomes: readonly Outcome[];
   /** Wall-clock time the engine took for the tick, ms. */
   readonly stepMs: number;
   readonly rounds: number;
+}
+
+/** A tick whose `outcomes` are built from the columns when first asked for. */
+export function makeTick(readings: readonly unknown[], forecasts: TickForecasts, rejected: readonly RejectedIndex[], stepMs: number, rounds: number): Tick {
+  let outcomes: Outcome[] | null = null;
+  return {
+    readings,
+    forecasts,
+    rejected,
+    stepMs,
+    rounds,
+    get outcomes() {
+      outcomes ??= outcomesOf(readings, forecasts, rejected);
+      return outcomes;
+    },
+  };
+}
+
+/** A tick of outcome objects (tests, benches): readings default to the outcomes themselves. */
+export function tickOf(outcomes: readonly Outcome[], readings: readonly unknown[] = outcomes, stepMs = 0, rounds = 1): Tick {
+  const forecasts: Forecast[] = [];
+  const indexes: number[] = [];
+  const rejected: RejectedIndex[] = [];
+  outcomes.forEach((o, i) => {
+    if (o.kind === 'forecast') {
+      forecasts.push(o);
+      indexes.push(i);
+    } else rejected.push({ index: i, code: o.code, message: o.message });
+  });
+  return makeTick(readings, TickForecasts.fromForecasts(forecasts, indexes), rejected, stepMs, rounds);
 }
 
 /**
@@ -34,8 +69,8 @@ export function stepTicks(engine: Engine, options: TickOptions): OperatorFunctio
       map((readings) => {
         const started = performance.now();
         const out = engine.step(readings);
-        const outcomes = toOutcomes(readings, out, engine.horizons, engine.modelVersion, options.coverage);
-        return { readings, outcomes, stepMs: performance.now() - started, rounds: out.rounds };
+        const forecasts = TickForecasts.fromEngine(readings, out, engine.horizons, engine.modelVersion, options.coverage);
+        return makeTick(readings, forecasts, out.rejected, performance.now() - started, out.rounds);
       }),
     );
 }

@@ -17,10 +17,8 @@ export class TickStats {
   record(tick: Tick): void {
     this.ticks++;
     this.readings += tick.readings.length;
-    for (const o of tick.outcomes) {
-      if (o.kind === 'forecast') this.forecasts++;
-      else this.rejectedByCode.set(o.code, (this.rejectedByCode.get(o.code) ?? 0) + 1);
-    }
+    this.forecasts += tick.forecasts.count;
+    for (const r of tick.rejected) this.rejectedByCode.set(r.code, (this.rejectedByCode.get(r.code) ?? 0) + 1);
     this.latencies[this.next] = tick.stepMs;
     this.next = (this.next + 1) % this.latencies.length;
     this.filled = Math.min(this.filled + 1, this.latencies.length);

@@ -13,10 +13,13 @@ export class AckWriter {
 
   committed(tick: Tick): void {
     let text = '';
-    tick.outcomes.forEach((o, i) => {
-      const seq = this.seqOf(tick.readings[i]);
+    // Rejections come by ascending index: the next one's index is where the walk meets it.
+    let next = 0;
+    tick.readings.forEach((reading, i) => {
+      const refused = next < tick.rejected.length && tick.rejected[next].index === i ? tick.rejected[next++] : null;
+      const seq = this.seqOf(reading);
       if (seq === undefined) return;
-      text += o.kind === 'forecast' ? `{"seq":${seq},"ok":true}\n` : `${JSON.stringify({ seq, code: o.code, message: o.message })}\n`;
+      text += refused === null ? `{"seq":${seq},"ok":true}\n` : `${JSON.stringify({ seq, code: refused.code, message: refused.message })}\n`;
     });
     if (text !== '') this.out.write(text);
   }

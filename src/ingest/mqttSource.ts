@@ -37,12 +37,11 @@ export class MqttSource {
 
   /** Answers, on the reject topic, the readings of this source that the engine refused. */
   committed(tick: Tick): void {
-    tick.outcomes.forEach((o, i) => {
-      if (o.kind !== 'rejected') return;
-      const r = tick.readings[i];
+    for (const { index, code, message } of tick.rejected) {
+      const r = tick.readings[index];
       const topic = typeof r === 'object' && r !== null ? this.topics.get(r) : undefined;
-      if (topic !== undefined) this.reject(topic, o.code, o.message);
-    });
+      if (topic !== undefined) this.reject(topic, code, message);
+    }
   }
 
   /** Publishes each alert event as JSON on `topic` (QoS 1; the client queues while reconnecting). */

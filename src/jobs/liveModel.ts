@@ -110,11 +110,11 @@ export class LiveModel {
   private histories(k: number): (key: string) => { ts: number; value: number }[] {
     const uncommitted = new Map<string, { ts: number; value: number }[]>();
     for (const t of this.deps.inFlight()) {
-      for (const o of t.outcomes) {
-        if (o.kind !== 'forecast') continue;
-        let list = uncommitted.get(o.stream);
-        if (list === undefined) uncommitted.set(o.stream, (list = []));
-        list.push({ ts: o.ts, value: o.value });
+      const f = t.forecasts;
+      for (let j = 0; j < f.count; j++) {
+        let list = uncommitted.get(f.stream[j]);
+        if (list === undefined) uncommitted.set(f.stream[j], (list = []));
+        list.push({ ts: f.ts[j], value: f.value[j] });
       }
     }
     const storedOf = this.lastReadings.latest(k);

@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { Forecast } from '../engine/reading.ts';
+import type { TickForecasts } from '../engine/tickForecasts.ts';
 import { startTsWorker } from '../util/tsWorker.ts';
 import { encodeFrame, FRAME_HEAD, FRAME_TAIL, type FrameBytes, packForecasts } from './feedEncoding.ts';
 import { JsonBytes } from './jsonBytes.ts';
@@ -15,7 +15,7 @@ export interface EncodedFrame {
 
 /** Prints a tick's forecasts as feed frames, here or on another thread. Its promises never reject. */
 export interface FeedEncoder {
-  encode(forecasts: readonly Forecast[]): EncodedFrame | Promise<EncodedFrame>;
+  encode(forecasts: TickForecasts): EncodedFrame | Promise<EncodedFrame>;
   close(): void;
 }
 
@@ -23,7 +23,7 @@ export interface FeedEncoder {
 export class InlineEncoder implements FeedEncoder {
   private readonly scratch = new JsonBytes();
 
-  encode(forecasts: readonly Forecast[]): EncodedFrame {
+  encode(forecasts: TickForecasts): EncodedFrame {
     return fromBytes(encodeFrame(packForecasts(forecasts), this.scratch));
   }
 
@@ -45,7 +45,7 @@ export class ThreadEncoder implements FeedEncoder {
   private worker: Worker | null = null;
   private closed = false;
   private nextId = 0;
-  private readonly pending = new Map<number, { forecasts: readonly Forecast[]; resolve: (f: EncodedFrame) => void }>();
+  private readonly pending = new Map<number, { forecasts: TickForecasts; resolve: (f: EncodedFrame) => void }>();
   private readonly inline = new InlineEncoder();
   private inlineTicks = 0;
   /** Resolves true once the thread takes work, false if it could not start. */
@@ -82,7 +82,7 @@ export class ThreadEncoder implements FeedEncoder {
     return this.worker;
   }
 
-  encode(forecasts: readonly Forecast[]): EncodedFrame | Promise<EncodedFrame> {
+  encode(forecasts: TickForecasts): EncodedFrame | Promise<EncodedFrame> {
     const worker = this.worker;
     if (worker === null) return this.printHere(forecasts);
     const id = ++this.nextId;
@@ -122,7 +122,7 @@ export class ThreadEncoder implements FeedEncoder {
     }
   }
 
-  private printHere(forecasts: readonly Forecast[]): EncodedFrame {
+  private printHere(forecasts: TickForecasts): EncodedFrame {
     this.inlineTicks++;
     return this.inline.encode(forecasts);
   }

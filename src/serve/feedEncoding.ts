@@ -1,4 +1,4 @@
-import type { Forecast } from '../engine/reading.ts';
+import type { TickForecasts } from '../engine/tickForecasts.ts';
 import { JsonBytes, utf8 } from './jsonBytes.ts';
 
 /**
@@ -14,9 +14,6 @@ import { JsonBytes, utf8 } from './jsonBytes.ts';
  * shortest round-trip text was most of the feed's cost (about 9 µs a forecast
  * on this machine's slow spells), for digits no forecast has.
  */
-
-/** What the feed sends of a forecast. */
-export type FeedForecast = Pick<Forecast, 'stream' | 'ts' | 'value' | 'modelVersion' | 'points' | 'anomaly'>;
 
 /** A forecasts frame's bytes around its forecasts (comma-separated). */
 export const FRAME_HEAD = utf8('{"type":"forecasts","forecasts":[');
@@ -37,38 +34,31 @@ export function forecastNums(points: number): number {
   return HEAD_NUMS + POINT_NUMS * points;
 }
 
-/** Writes a forecast's numbers at `nums[at]` in the packed layout (HEAD_NUMS, then POINT_NUMS a point); returns the index after them. */
-export function writeForecastNums(f: FeedForecast, nums: Float64Array, at: number): number {
-  nums[at++] = f.ts;
-  nums[at++] = f.value;
-  nums[at++] = f.modelVersion;
-  nums[at++] = f.anomaly.score;
-  nums[at++] = f.anomaly.likelihood;
-  for (const p of f.points) {
-    nums[at++] = p.horizon;
-    nums[at++] = p.ts ?? Number.NaN;
-    nums[at++] = p.mean;
-    nums[at++] = p.scale;
-    nums[at++] = p.lower;
-    nums[at++] = p.upper;
+/** Writes row j's numbers at `nums[at]` in the packed layout (HEAD_NUMS, then POINT_NUMS a point); returns the index after them. */
+export function writeForecastNums(f: TickForecasts, j: number, nums: Float64Array, at: number): number {
+  nums[at++] = f.ts[j];
+  nums[at++] = f.value[j];
+  nums[at++] = f.modelVersion[j];
+  nums[at++] = f.score[j];
+  nums[at++] = f.likelihood[j];
+  const k = f.horizons.length;
+  for (let q = 0, p = j * k; q < k; q++, p++) {
+    nums[at++] = f.horizons[q];
+    nums[at++] = f.pointTs[p];
+    nums[at++] = f.mean[p];
+    nums[at++] = f.scale[p];
+    nums[at++] = f.lower[p];
+    nums[at++] = f.upper[p];
   }
   return at;
 }
 
-export function packForecasts(forecasts: readonly FeedForecast[]): PackedForecasts {
-  let size = 0;
-  for (const f of forecasts) size += forecastNums(f.points.length);
-  const nums = new Float64Array(size);
-  const points = new Int32Array(forecasts.length);
-  const keys: string[] = new Array(forecasts.length);
-  let at = 0;
-  for (let i = 0; i < forecasts.length; i++) {
-    const f = forecasts[i];
-    keys[i] = f.stream;
-    points[i] = f.points.length;
-    at = writeForecastNums(f, nums, at);
-  }
-  return { keys, points, nums };
+/** All the tick's forecasts, packed. */
+export function packForecasts(f: TickForecasts): PackedForecasts {
+  const per = forecastNums(f.horizons.length);
+  const nums = new Float64Array(f.count * per);
+  for (let j = 0, at = 0; j < f.count; j++) at = writeForecastNums(f, j, nums, at);
+  return { keys: f.stream, points: new Int32Array(f.count).fill(f.horizons.length), nums };
 }
 
 /** A frame's UTF-8 bytes, and forecast i's text at bytes [starts[i], starts[i] + lengths[i]). */

@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import type { Forecast } from '../engine/reading.ts';
+import type { TickForecasts } from '../engine/tickForecasts.ts';
 import type { Tick } from '../engine/stepTicks.ts';
 import { type EncodedFrame, type FeedEncoder, InlineEncoder } from './feedEncoder.ts';
 import { encodeFrame } from './feedEncoding.ts';
@@ -84,6 +84,8 @@ export class FeedHub {
   private readonly timers: NodeJS.Timeout[];
   /** The size of recent forecast frames (largest, decaying), which the limits never go below a few of. */
   private frameBytes = 0;
+  /** Frames printed (or being printed) for ticks not yet committed; a tick whose commit fails is never published, and its entry goes with it. */
+  private readonly prepared = new WeakMap<Tick, EncodedFrame | Promise<EncodedFrame>>();
   /** Sends waiting, in publication order, for a frame still being printed ahead of them. */
   private readonly queue: { ready: boolean; send: () => void }[] = [];
 
@@ -125,17 +127,25 @@ export class FeedHub {
     ws.on('message', (data, isBinary) => this.control(client, data.toString(), isBinary));
   }
 
+  /**
+   * Starts printing the tick's frame before it is committed, so that printing
+   * and the commit overlap instead of adding up (`publish` sends it). Nothing
+   * is printed while no client is connected.
+   */
+  prepare(tick: Tick): void {
+    if (this.clients.size > 0 && tick.forecasts.count > 0) this.prepared.set(tick, this.encoder.encode(tick.forecasts));
+  }
+
   /** Sends the tick's forecasts: one `{"type":"forecasts","forecasts":[…]}` frame per client. */
   publish(tick: Tick): void {
-    if (this.clients.size === 0) return;
-    const forecasts: Forecast[] = [];
-    for (const o of tick.outcomes) if (o.kind === 'forecast') forecasts.push(o);
-    if (forecasts.length === 0) return;
+    const prepared = this.prepared.get(tick);
+    this.prepared.delete(tick);
+    const forecasts = tick.forecasts;
+    if (this.clients.size === 0 || forecasts.count === 0) return;
     const first = this.seq + 1;
-    for (const f of forecasts) this.latest.set(f, ++this.seq);
+    for (let j = 0; j < forecasts.count; j++) this.latest.set(forecasts, j, ++this.seq);
     const last = this.seq;
-    const streams = forecasts.map((f) => f.stream);
-    this.inOrder(this.encoder.encode(forecasts), (frame) => this.sendForecasts(frame, streams, first, last));
+    this.inOrder(prepared ?? this.encoder.encode(forecasts), (frame) => this.sendForecasts(frame, forecasts.stream, first, last));
   }
 
   /** Sends forecasts [first, last] of the sequence, printed, to every client that is up to date. */

@@ -61,17 +61,19 @@ export class IngestTracker {
 
   /** Takes a committed tick: answers the requests whose last reading it holds. */
   committed(tick: Tick): void {
-    const { outcomes, readings } = tick;
-    for (let i = 0; i < outcomes.length; i++) {
+    const { readings, rejected } = tick;
+    // Rejections come by ascending index: the next one's index is where the walk meets it.
+    let next = 0;
+    for (let i = 0; i < readings.length; i++) {
+      const refused = next < rejected.length && rejected[next].index === i ? rejected[next++] : null;
       const r = readings[i] as Ticketed | null;
       if (typeof r !== 'object' || r === null) continue;
       const p = r[PENDING];
       if (p === undefined) continue;
       r[PENDING] = undefined;
       this.inFlight--;
-      const o = outcomes[i];
-      if (o.kind === 'forecast') p.accepted++;
-      else p.rejections.push({ index: r[INDEX] ?? -1, code: o.code, message: o.message });
+      if (refused === null) p.accepted++;
+      else p.rejections.push({ index: r[INDEX] ?? -1, code: refused.code, message: refused.message });
       if (--p.remaining === 0) {
         this.open.delete(p);
         this.finish(p);

@@ -1,4 +1,5 @@
-import { type FeedForecast, forecastNums, type PackedForecasts, writeForecastNums } from './feedEncoding.ts';
+import type { TickForecasts } from '../engine/tickForecasts.ts';
+import { forecastNums, type PackedForecasts, writeForecastNums } from './feedEncoding.ts';
 
 /**
  * The latest forecast of every stream, for feed clients catching up: one row
@@ -20,20 +21,22 @@ export class LatestForecasts {
     return this.keys.length;
   }
 
-  /** Records `f` as its stream's latest, with its feed sequence number. */
-  set(f: FeedForecast, seq: number): void {
-    const need = forecastNums(f.points.length);
+  /** Records row j of `f` as its stream's latest, with its feed sequence number. */
+  set(f: TickForecasts, j: number, seq: number): void {
+    const k = f.horizons.length;
+    const need = forecastNums(k);
     if (need > this.width) this.relayout(need);
-    let row = this.rowOf.get(f.stream);
+    const stream = f.stream[j];
+    let row = this.rowOf.get(stream);
     if (row === undefined) {
       row = this.keys.length;
       if (row === this.seqs.length) this.grow();
-      this.rowOf.set(f.stream, row);
-      this.keys.push(f.stream);
+      this.rowOf.set(stream, row);
+      this.keys.push(stream);
     }
     this.seqs[row] = seq;
-    this.counts[row] = f.points.length;
-    writeForecastNums(f, this.nums, row * this.width);
+    this.counts[row] = k;
+    writeForecastNums(f, j, this.nums, row * this.width);
   }
 
   /** The rows after sequence number `after` whose stream passes `wanted`, in pages of at most `page`, packed for printing. */

@@ -58,6 +58,7 @@ export async function startService(config: Config, log: Logger, options: Service
     },
     { encoder: new ThreadEncoder(log.child({ component: 'feed' })) },
   );
+  app.stepped$.subscribe((tick) => hub.prepare(tick));
   app.committed$.subscribe((tick) => hub.publish(tick));
   app.alerts$.subscribe((events) => {
     hub.publishAlerts(events);

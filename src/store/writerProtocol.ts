@@ -1,5 +1,4 @@
 import type { AlertEvent } from '../anomaly/alertTracker.ts';
-import type { Forecast } from '../engine/reading.ts';
 import type { Tick } from '../engine/stepTicks.ts';
 import { POINT_FIELDS, writePoint } from './forecastPoints.ts';
 
@@ -28,28 +27,13 @@ export type WriterReply =
 
 /** The tick's accepted readings and their forecasts (rejections are not stored), packed. */
 export function packTick(tick: Tick): PackedTick {
-  const forecasts = tick.outcomes.filter((o): o is Forecast => o.kind === 'forecast');
-  const n = forecasts.length;
-  const k = n === 0 ? 0 : forecasts[0].points.length;
-  const p: PackedTick = {
-    keys: new Array<string>(n),
-    ts: new Float64Array(n),
-    value: new Float64Array(n),
-    modelVersion: new Int32Array(n),
-    horizons: k,
-    points: new Float64Array(n * k * POINT_FIELDS),
-  };
-  for (let i = 0; i < n; i++) {
-    const f = forecasts[i];
-    if (f.points.length !== k) throw new RangeError(`forecasts of one tick have ${k} and ${f.points.length} horizons`);
-    p.keys[i] = f.stream;
-    p.ts[i] = f.ts;
-    p.value[i] = f.value;
-    p.modelVersion[i] = f.modelVersion;
-    for (let j = 0; j < k; j++) {
-      const q = f.points[j];
-      writePoint(p.points, (i * k + j) * POINT_FIELDS, q.horizon, q.ts, q.mean, q.lower, q.upper);
-    }
+  const f = tick.forecasts;
+  const n = f.count;
+  const k = f.horizons.length;
+  const points = new Float64Array(n * k * POINT_FIELDS);
+  for (let at = 0; at < n * k; at++) {
+    writePoint(points, at * POINT_FIELDS, f.horizons[at % k], f.pointTs[at], f.mean[at], f.lower[at], f.upper[at]);
   }
-  return p;
+  // Copies: the tick's own columns stay readable by its other consumers once these are transferred.
+  return { keys: f.stream, ts: f.ts.slice(), value: f.value.slice(), modelVersion: f.modelVersion.slice(), horizons: k, points };
 }

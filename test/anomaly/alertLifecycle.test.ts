@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { type AlertConfig, type AlertRule, DEFAULT_ALERTS } from '../../src/anomaly/alertConfig.ts';
 import { alertEvents } from '../../src/anomaly/alertEvents.ts';
 import { type AlertEvent, AlertTracker } from '../../src/anomaly/alertTracker.ts';
-import type { Forecast, Outcome } from '../../src/engine/reading.ts';
+import type { Forecast } from '../../src/engine/reading.ts';
+import { TickForecasts } from '../../src/engine/tickForecasts.ts';
 
 const MINUTE = 60_000;
 const RULE: AlertRule = { pattern: '*', open: 0.6, close: 0.4, minReadings: 2, resolveReadings: 3, cooldownMs: 10 * MINUTE, critical: 0.9 };
@@ -30,7 +31,7 @@ function run(marble: string, likelihoods: Record<string, number>, cfg: AlertConf
     let minute = 0;
     const tracker = new AlertTracker(cfg);
     const events: AlertEvent[] = [];
-    const ticks = cold<string>(marble).pipe(map((letter): Outcome[] => [reading(streamOf(letter), ++minute * MINUTE, likelihoods[letter.toLowerCase()])]));
+    const ticks = cold<string>(marble).pipe(map((letter) => TickForecasts.fromForecasts([reading(streamOf(letter), ++minute * MINUTE, likelihoods[letter.toLowerCase()])])));
     ticks.pipe(alertEvents(tracker, cfg.sweepMs, scheduler)).subscribe((es) => events.push(...es));
     scheduler.flush();
     expectFn(events);
@@ -87,10 +88,10 @@ describe('alert lifecycle', () => {
     scheduler.run(({ cold, expectObservable }) => {
       const tracker = new AlertTracker(config([RULE], 5));
       // Readings at 0 and 1 min (interval one minute), then silence until 20 min.
-      const ticks = cold<Outcome[]>('a 59999ms b 1199999ms c|', {
-        a: [reading('s', 0, 0.1)],
-        b: [reading('s', MINUTE, 0.1)],
-        c: [reading('s', 21 * MINUTE, 0.1)],
+      const ticks = cold<TickForecasts>('a 59999ms b 1199999ms c|', {
+        a: TickForecasts.fromForecasts([reading('s', 0, 0.1)]),
+        b: TickForecasts.fromForecasts([reading('s', MINUTE, 0.1)]),
+        c: TickForecasts.fromForecasts([reading('s', 21 * MINUTE, 0.1)]),
       });
       const out = ticks.pipe(alertEvents(tracker, MINUTE, scheduler), map((es) => es.map((e) => `${e.kind}:${e.status}`).join()));
       // Silent since 1 min; 5 intervals later (6 min) the next sweep on the minute fires it; the reading at 21 min resolves it.

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Tick } from '../../src/engine/stepTicks.ts';
+import { type Tick, tickOf } from '../../src/engine/stepTicks.ts';
 import { EngineFigures } from '../../src/serve/engineFigures.ts';
 
-const tick = (readings: number, stepMs: number): Tick => ({ readings: new Array(readings).fill(null), outcomes: [], stepMs, rounds: 1 });
+const tick = (readings: number, stepMs: number): Tick => tickOf([], new Array(readings).fill(null), stepMs);
 
 describe('EngineFigures', () => {
   it('gives readings per second over the 10 whole seconds before now, and tick latency quantiles of the last 512 ticks', () => {

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Forecast } from '../../src/engine/reading.ts';
+import { TickForecasts } from '../../src/engine/tickForecasts.ts';
 import { type EncodedFrame, InlineEncoder, ThreadEncoder } from '../../src/serve/feedEncoder.ts';
 import { pointDecimals } from '../../src/serve/feedEncoding.ts';
 
@@ -44,7 +45,7 @@ async function threadEncoder(): Promise<ThreadEncoder> {
 describe('feed encoding', () => {
   it('prints each forecast so that JSON reads back its fields, forecast numbers to a thousandth of the scale', () => {
     const fs = forecasts(300);
-    const frame = JSON.parse(text(new InlineEncoder().encode(fs).all())) as { type: string; forecasts: Record<string, unknown>[] };
+    const frame = JSON.parse(text(new InlineEncoder().encode(TickForecasts.fromForecasts(fs)).all())) as { type: string; forecasts: Record<string, unknown>[] };
     expect(frame.type).toBe('forecasts');
     expect(frame.forecasts).toHaveLength(fs.length);
     const json = (x: number) => (Number.isFinite(x) ? x : null); // what JSON.stringify makes of a number
@@ -87,8 +88,8 @@ describe('feed encoding', () => {
   it('gives the same frames, whole and picked, on its own thread as on this one', async () => {
     const enc = await threadEncoder();
     const fs = forecasts(500);
-    const here: EncodedFrame = new InlineEncoder().encode(fs);
-    const there = await enc.encode(fs);
+    const here: EncodedFrame = new InlineEncoder().encode(TickForecasts.fromForecasts(fs));
+    const there = await enc.encode(TickForecasts.fromForecasts(fs));
     expect(Buffer.isBuffer(there.all())).toBe(true);
     expect(text(there.all())).toBe(text(here.all()));
     JSON.parse(text(there.all()));
@@ -100,14 +101,14 @@ describe('feed encoding', () => {
   it('keeps the order of ticks and prints here what was in flight when its thread died', async () => {
     const enc = await threadEncoder();
     const ticks = Array.from({ length: 20 }, (_, t) => forecasts(2000, t));
-    const frames = ticks.map((fs) => enc.encode(fs));
+    const frames = ticks.map((fs) => enc.encode(TickForecasts.fromForecasts(fs)));
     await enc.thread?.terminate();
     // After the thread is gone, new ticks are printed here at once.
-    const after = enc.encode(ticks[0]);
+    const after = enc.encode(TickForecasts.fromForecasts(ticks[0]));
     expect(after instanceof Promise).toBe(false);
     const done = await Promise.all(frames);
     // Some were still in flight, and were printed here.
     expect(enc.printedInline).toBeGreaterThan(1);
-    done.forEach((f, t) => expect(text(f.all())).toBe(text(new InlineEncoder().encode(ticks[t]).all())));
+    done.forEach((f, t) => expect(text(f.all())).toBe(text(new InlineEncoder().encode(TickForecasts.fromForecasts(ticks[t])).all())));
   });
 });

@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Forecast, Outcome } from '../../src/engine/reading.ts';
-import type { Tick } from '../../src/engine/stepTicks.ts';
+import { type Tick, tickOf } from '../../src/engine/stepTicks.ts';
 import { pino } from 'pino';
 import { type FeedEncoder, InlineEncoder, ThreadEncoder } from '../../src/serve/feedEncoder.ts';
 import { FEED_CLOSE_TOO_SLOW, FeedHub } from '../../src/serve/feedHub.ts';
@@ -18,7 +18,7 @@ function tick(n: number): Tick {
     const f: Forecast = { kind: 'forecast', stream: key(i), ts: n, value: i, modelVersion: 1, prior: null, anomaly: { score: 0, likelihood: 0 }, points: [{ horizon: 1, ts: n + 1, mean: 0, scale: 1, lower: -2, upper: 2 }] };
     outcomes.push(f);
   }
-  return { readings: outcomes.map(() => ({})), outcomes, stepMs: 0, rounds: 1 };
+  return tickOf(outcomes, outcomes.map(() => ({})));
 }
 
 interface Rig {
@@ -108,6 +108,28 @@ describe.each(encoders)('FeedHub, frames %s', (_, encoder) => {
       check();
     });
     expect(got).toEqual(expected);
+    client.close();
+  });
+
+  it('sends a prepared tick only once it is published, and never one that is not', async () => {
+    const { hub, url } = await start({ softBufferBytes: 64 * 1024 * 1024, maxBehindMs: 60_000 });
+    const client = await subscriber(url);
+    const got: number[] = [];
+    client.on('message', (data: Buffer) => got.push((JSON.parse(data.toString()) as { forecasts: { ts: number }[] }).forecasts[0].ts));
+    const ticks = [1, 2, 3].map(tick);
+    // Printed while "the store commits": nothing may reach the client before publish.
+    for (const t of ticks) hub.prepare(t);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(got).toEqual([]);
+    // Tick 2's commit "failed": it is never published, and the others go out in order.
+    hub.publish(ticks[0]);
+    hub.publish(ticks[2]);
+    await new Promise<void>((resolve) => {
+      const check = () => (got.length >= 2 ? resolve() : setTimeout(check, 10));
+      check();
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got).toEqual([1, 3]);
     client.close();
   });
 

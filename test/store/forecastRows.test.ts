@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Forecast } from '../../src/engine/reading.ts';
-import type { Tick } from '../../src/engine/stepTicks.ts';
+import { type Tick, tickOf } from '../../src/engine/stepTicks.ts';
 import { STAT_COUNT, Stat } from '../../src/engine/streamStats.ts';
 import { decodePoints } from '../../src/store/forecastPoints.ts';
 import { StoreQueries } from '../../src/store/queries.ts';
@@ -21,7 +21,7 @@ function forecast(stream: string, i: number, modelVersion = 1): Forecast {
     points: [1, 6, 24].map((h, j) => ({ horizon: h, ts: i === 0 ? null : ts + h * MIN, mean: 10 + i + j / 3, scale: 0.5, lower: 9 + i - j * 0.1, upper: 11 + i + j * 0.7 })),
   };
 }
-const tick = (fs: Forecast[]): Tick => ({ readings: fs, outcomes: fs, stepMs: 0, rounds: 1 });
+const tick = (fs: Forecast[]): Tick => tickOf(fs);
 
 /** The points BLOB read as the migration documents it: per horizon, five little-endian float64s. */
 function readBlobByHand(b: Buffer): number[][] {

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Forecast } from '../../src/engine/reading.ts';
-import type { Tick } from '../../src/engine/stepTicks.ts';
+import { type Tick, tickOf } from '../../src/engine/stepTicks.ts';
 import { StoreQueries } from '../../src/store/queries.ts';
 import { pruneBatch } from '../../src/store/retention.ts';
 import { Store } from '../../src/store/store.ts';
@@ -27,7 +27,7 @@ function forecast(stream: string, ts: number, value: number): Forecast {
     points: [{ horizon: 1, ts: ts + SEC, mean: value, scale: 1, lower: value - 1, upper: value + 1 }],
   };
 }
-const tick = (fs: Forecast[]): Tick => ({ readings: fs, outcomes: fs, stepMs: 0, rounds: 1 });
+const tick = (fs: Forecast[]): Tick => tickOf(fs);
 
 /** Readings of `streams` streams in ticks of 1–20, interleaved at random, each stream's times increasing; and what each stream holds. */
 function generate(seed: number, ticks: number, streams: number): { ticks: Forecast[][]; byStream: Map<string, { ts: number; value: number }[]> } {

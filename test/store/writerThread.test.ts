@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Forecast } from '../../src/engine/reading.ts';
-import type { Tick } from '../../src/engine/stepTicks.ts';
+import { type Tick, tickOf } from '../../src/engine/stepTicks.ts';
 import { openDatabase } from '../../src/store/openDatabase.ts';
 import { Store } from '../../src/store/store.ts';
 import { WriterThread } from '../../src/store/writerThread.ts';
@@ -17,7 +17,7 @@ function tick(round: number, streams: number): Tick {
     kind: 'forecast', stream: `sensor-${s}`, ts: T0 + round * 60_000, value: s + round, modelVersion: 1, prior: null, anomaly: { score: 0, likelihood: 0 },
     points: [1, 6, 24].map((h) => ({ horizon: h, ts: T0 + (round + h) * 60_000, mean: s, scale: 1, lower: s - 1, upper: s + 1 })),
   }));
-  return { readings: fs, outcomes: fs, stepMs: 0, rounds: 1 };
+  return tickOf(fs);
 }
 
 describe('the writer thread', () => {
