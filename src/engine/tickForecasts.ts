@@ -1,6 +1,7 @@
 import { normalQuantile } from '../util/normalQuantile.ts';
 import type { RejectedIndex, TickOutput } from './engine.ts';
 import type { Forecast, ForecastPoint, Outcome, Reading } from './reading.ts';
+import { streamCodes } from './streamCodes.ts';
 
 /**
  * A tick's forecasts as columns: row j is the j-th accepted reading, in input
@@ -18,6 +19,8 @@ export class TickForecasts {
   /** Index of row j's reading in the tick's input. */
   readonly readingIndex: Int32Array;
   readonly stream: string[];
+  /** Each row's stream as its code (streamCodes.ts), for the threads that are sent codes rather than keys. */
+  readonly code: Int32Array;
   readonly ts: Float64Array;
   readonly value: Float64Array;
   readonly modelVersion: Int32Array;
@@ -39,6 +42,7 @@ export class TickForecasts {
     this.horizons = horizons;
     this.readingIndex = new Int32Array(count);
     this.stream = new Array<string>(count);
+    this.code = new Int32Array(count);
     this.ts = new Float64Array(count);
     this.value = new Float64Array(count);
     this.modelVersion = new Int32Array(count);
@@ -71,6 +75,7 @@ export class TickForecasts {
       // Accepted readings passed validation, so they have the Reading shape.
       const r = readings[out.readingIndex[j]] as Reading;
       c.stream[j] = r.stream;
+      c.code[j] = streamCodes.codeOf(r.stream);
       c.ts[j] = r.ts;
       c.value[j] = r.value;
       const interval = out.interval[j];
@@ -98,6 +103,7 @@ export class TickForecasts {
       }
       c.readingIndex[j] = indexes?.[j] ?? j;
       c.stream[j] = f.stream;
+      c.code[j] = streamCodes.codeOf(f.stream);
       c.ts[j] = f.ts;
       c.value[j] = f.value;
       c.modelVersion[j] = f.modelVersion;

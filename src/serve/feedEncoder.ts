@@ -2,7 +2,8 @@ import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { TickForecasts } from '../engine/tickForecasts.ts';
 import { startTsWorker } from '../util/tsWorker.ts';
-import { encodeFrame, FRAME_HEAD, FRAME_TAIL, type FrameBytes, packForecasts } from './feedEncoding.ts';
+import { KeySender } from '../engine/streamCodes.ts';
+import { encodeFrame, FRAME_HEAD, FRAME_TAIL, type FrameBytes, packForecasts, printedKeys } from './feedEncoding.ts';
 import { JsonBytes } from './jsonBytes.ts';
 import type { EncodeReply, EncodeRequest } from './feedEncoderWorker.ts';
 
@@ -24,7 +25,7 @@ export class InlineEncoder implements FeedEncoder {
   private readonly scratch = new JsonBytes();
 
   encode(forecasts: TickForecasts): EncodedFrame {
-    return fromBytes(encodeFrame(packForecasts(forecasts), this.scratch));
+    return fromBytes(encodeFrame(packForecasts(forecasts), printedKeys, this.scratch));
   }
 
   close(): void {}
@@ -47,6 +48,8 @@ export class ThreadEncoder implements FeedEncoder {
   private nextId = 0;
   private readonly pending = new Map<number, { forecasts: TickForecasts; resolve: (f: EncodedFrame) => void }>();
   private readonly inline = new InlineEncoder();
+  /** The stream keys the thread has been sent. */
+  private readonly keys = new KeySender();
   private inlineTicks = 0;
   /** Resolves true once the thread takes work, false if it could not start. */
   readonly ready: Promise<boolean>;
@@ -86,10 +89,10 @@ export class ThreadEncoder implements FeedEncoder {
     const worker = this.worker;
     if (worker === null) return this.printHere(forecasts);
     const id = ++this.nextId;
-    const packed = packForecasts(forecasts);
+    const packed = { ...packForecasts(forecasts), keys: this.keys.delta() };
     return new Promise((resolve) => {
       this.pending.set(id, { forecasts, resolve });
-      worker.postMessage({ id, packed } satisfies EncodeRequest, [packed.nums.buffer as ArrayBuffer, packed.points.buffer as ArrayBuffer]);
+      worker.postMessage({ id, packed } satisfies EncodeRequest, [packed.codes.buffer as ArrayBuffer, packed.nums.buffer as ArrayBuffer, packed.points.buffer as ArrayBuffer]);
     });
   }
 

@@ -4,7 +4,8 @@
  * (transferred, not copied).
  */
 import { parentPort } from 'node:worker_threads';
-import { encodeFrame, type FrameBytes, type PackedForecasts } from './feedEncoding.ts';
+import { KeyTable } from '../engine/streamCodes.ts';
+import { encodeFrame, type FrameBytes, type PackedForecasts, PrintedKeys } from './feedEncoding.ts';
 import { JsonBytes } from './jsonBytes.ts';
 
 export interface EncodeRequest {
@@ -17,8 +18,12 @@ export interface EncodeReply extends FrameBytes {
 }
 
 const scratch = new JsonBytes(1 << 20);
+/** The stream keys by code, as each request's delta tells them, and as printed. */
+const keys = new KeyTable();
+const printed = new PrintedKeys((code) => keys.keyOf(code));
 parentPort?.on('message', (req: EncodeRequest) => {
-  const frame = encodeFrame(req.packed, scratch);
+  if (req.packed.keys !== undefined) keys.apply(req.packed.keys);
+  const frame = encodeFrame(req.packed, printed, scratch);
   const reply: EncodeReply = { id: req.id, ...frame };
   parentPort?.postMessage(reply, [frame.bytes.buffer as ArrayBuffer, frame.starts.buffer as ArrayBuffer, frame.lengths.buffer as ArrayBuffer]);
 });

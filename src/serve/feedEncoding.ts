@@ -1,3 +1,4 @@
+import { type KeyDelta, streamCodes } from '../engine/streamCodes.ts';
 import type { TickForecasts } from '../engine/tickForecasts.ts';
 import { JsonBytes, utf8 } from './jsonBytes.ts';
 
@@ -19,12 +20,36 @@ import { JsonBytes, utf8 } from './jsonBytes.ts';
 export const FRAME_HEAD = utf8('{"type":"forecasts","forecasts":[');
 export const FRAME_TAIL = utf8(']}');
 
-/** Forecasts as columns: keys, point counts, and every number in one Float64Array (null as NaN). */
+/** Forecasts as columns: stream codes, point counts, and every number in one Float64Array (null as NaN). */
 export interface PackedForecasts {
-  readonly keys: string[];
+  readonly codes: Int32Array;
   readonly points: Int32Array;
   readonly nums: Float64Array;
+  /** For another thread: the keys of codes it has not been sent yet. */
+  readonly keys?: KeyDelta;
 }
+
+/** Each stream key as the feed prints it (a JSON string, UTF-8), by code; built once a stream. */
+export class PrintedKeys {
+  private printed: Uint8Array[] = [];
+  private readonly scratch = new JsonBytes(1024);
+
+  /** `keyOf` gives the key of a code (this thread's code table). */
+  constructor(private readonly keyOf: (code: number) => string) {}
+
+  bytesOf(code: number): Uint8Array {
+    let bytes = this.printed[code];
+    if (bytes === undefined) {
+      this.scratch.reset();
+      this.scratch.string(this.keyOf(code));
+      bytes = this.printed[code] = this.scratch.take();
+    }
+    return bytes;
+  }
+}
+
+/** The main thread's printed keys, from the process's code table. */
+export const printedKeys = new PrintedKeys((code) => streamCodes.keyOf(code));
 
 const HEAD_NUMS = 5; // ts, value, modelVersion, score, likelihood
 const POINT_NUMS = 6; // horizon, ts, mean, scale, lower, upper
@@ -58,7 +83,7 @@ export function packForecasts(f: TickForecasts): PackedForecasts {
   const per = forecastNums(f.horizons.length);
   const nums = new Float64Array(f.count * per);
   for (let j = 0, at = 0; j < f.count; j++) at = writeForecastNums(f, j, nums, at);
-  return { keys: f.stream, points: new Int32Array(f.count).fill(f.horizons.length), nums };
+  return { codes: f.code.slice(), points: new Int32Array(f.count).fill(f.horizons.length), nums };
 }
 
 /** A frame's UTF-8 bytes, and forecast i's text at bytes [starts[i], starts[i] + lengths[i]). */
@@ -89,19 +114,20 @@ const K_SCORE = utf8('],"anomaly":{"score":');
 const K_LIKELIHOOD = utf8(',"likelihood":');
 const END = utf8('}}');
 
-/** The feed frame of packed forecasts. `out` is a reusable scratch buffer (one per thread). */
-export function encodeFrame(p: PackedForecasts, out: JsonBytes = new JsonBytes()): FrameBytes {
+/** The feed frame of packed forecasts, keys from `keys`. `out` is a reusable scratch buffer (one per thread). */
+export function encodeFrame(p: PackedForecasts, keys: PrintedKeys, out: JsonBytes = new JsonBytes()): FrameBytes {
   const n = p.nums;
-  const starts = new Int32Array(p.keys.length);
-  const lengths = new Int32Array(p.keys.length);
+  const count = p.codes.length;
+  const starts = new Int32Array(count);
+  const lengths = new Int32Array(count);
   out.reset();
   out.raw(FRAME_HEAD);
   let at = 0;
-  for (let i = 0; i < p.keys.length; i++) {
+  for (let i = 0; i < count; i++) {
     if (i > 0) out.byte(0x2c);
     starts[i] = out.length;
     out.raw(K_STREAM);
-    out.string(p.keys[i]);
+    out.raw(keys.bytesOf(p.codes[i]));
     out.raw(K_TS);
     out.exact(n[at]);
     out.raw(K_VALUE);

@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import type { TickForecasts } from '../engine/tickForecasts.ts';
 import type { Tick } from '../engine/stepTicks.ts';
 import { type EncodedFrame, type FeedEncoder, InlineEncoder } from './feedEncoder.ts';
-import { encodeFrame } from './feedEncoding.ts';
+import { encodeFrame, printedKeys } from './feedEncoding.ts';
 import { JsonBytes } from './jsonBytes.ts';
 import { LatestForecasts } from './latestForecasts.ts';
 import { StreamPatterns } from './streamPattern.ts';
@@ -271,8 +271,8 @@ export class FeedHub {
       const wanted = c.patterns.matchesAll() ? () => true : (stream: string) => c.patterns.matches(stream);
       let delivered = 0;
       for (const page of this.latest.since(c.cursor, wanted, CATCH_UP_FRAME)) {
-        delivered += page.keys.length;
-        const { bytes } = encodeFrame(page, this.catchUpBytes);
+        delivered += page.codes.length;
+        const { bytes } = encodeFrame(page, printedKeys, this.catchUpBytes);
         c.send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), bytes.byteLength);
       }
       // Forecasts made while it was behind, less those it now gets: an upper bound on what it missed

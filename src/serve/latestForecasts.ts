@@ -1,16 +1,19 @@
+import { streamCodes } from '../engine/streamCodes.ts';
 import type { TickForecasts } from '../engine/tickForecasts.ts';
 import { forecastNums, type PackedForecasts, writeForecastNums } from './feedEncoding.ts';
 
 /**
  * The latest forecast of every stream, for feed clients catching up: one row
- * of numbers per stream in typed arrays, overwritten in place. Keeping the
- * forecast objects instead kept each alive until its stream's next reading,
- * long enough to survive young-generation collections: at 30,000 readings/s
- * that promoted ~10 MB a scavenge and made each scavenge 10-30 ms.
+ * of numbers per stream in typed arrays, overwritten in place, at the row of
+ * the stream's code (streamCodes.ts). Keeping the forecast objects instead
+ * kept each alive until its stream's next reading, long enough to survive
+ * young-generation collections: at 30,000 readings/s that promoted ~10 MB a
+ * scavenge and made each scavenge 10-30 ms.
  */
 export class LatestForecasts {
-  private readonly rowOf = new Map<string, number>();
-  private keys: string[] = [];
+  /** Codes that have a row, in the order they got it. */
+  private readonly held: number[] = [];
+  /** By code: the row's sequence number (0: no row), point count and numbers. */
   private seqs = new Float64Array(0);
   private counts = new Int32Array(0);
   private nums = new Float64Array(0);
@@ -18,31 +21,26 @@ export class LatestForecasts {
   private width = 0;
 
   get size(): number {
-    return this.keys.length;
+    return this.held.length;
   }
 
-  /** Records row j of `f` as its stream's latest, with its feed sequence number. */
+  /** Records row j of `f` as its stream's latest, with its feed sequence number (from 1). */
   set(f: TickForecasts, j: number, seq: number): void {
     const k = f.horizons.length;
     const need = forecastNums(k);
     if (need > this.width) this.relayout(need);
-    const stream = f.stream[j];
-    let row = this.rowOf.get(stream);
-    if (row === undefined) {
-      row = this.keys.length;
-      if (row === this.seqs.length) this.grow();
-      this.rowOf.set(stream, row);
-      this.keys.push(stream);
-    }
-    this.seqs[row] = seq;
-    this.counts[row] = k;
-    writeForecastNums(f, j, this.nums, row * this.width);
+    const code = f.code[j];
+    if (code >= this.seqs.length) this.grow(code + 1);
+    if (this.seqs[code] === 0) this.held.push(code);
+    this.seqs[code] = seq;
+    this.counts[code] = k;
+    writeForecastNums(f, j, this.nums, code * this.width);
   }
 
   /** The rows after sequence number `after` whose stream passes `wanted`, in pages of at most `page`, packed for printing. */
   since(after: number, wanted: (stream: string) => boolean, page: number): PackedForecasts[] {
     const rows: number[] = [];
-    for (let r = 0; r < this.keys.length; r++) if (this.seqs[r] > after && wanted(this.keys[r])) rows.push(r);
+    for (const code of this.held) if (this.seqs[code] > after && wanted(streamCodes.keyOf(code))) rows.push(code);
     const pages: PackedForecasts[] = [];
     for (let start = 0; start < rows.length; start += page) pages.push(this.pack(rows.slice(start, start + page)));
     return pages;
@@ -58,11 +56,11 @@ export class LatestForecasts {
       nums.set(this.nums.subarray(r * this.width, r * this.width + n), at);
       at += n;
     }
-    return { keys: rows.map((r) => this.keys[r]), points: Int32Array.from(rows, (r) => this.counts[r]), nums };
+    return { codes: Int32Array.from(rows), points: Int32Array.from(rows, (r) => this.counts[r]), nums };
   }
 
-  private grow(): void {
-    const cap = Math.max(1024, this.seqs.length * 2);
+  private grow(least: number): void {
+    const cap = Math.max(1024, least, this.seqs.length * 2);
     const seqs = new Float64Array(cap);
     seqs.set(this.seqs);
     const counts = new Int32Array(cap);
@@ -77,7 +75,7 @@ export class LatestForecasts {
   /** Wider rows (a model with more horizons): each row's numbers move to its new place. */
   private relayout(width: number): void {
     const nums = new Float64Array(this.seqs.length * width);
-    for (let r = 0; r < this.keys.length; r++) nums.set(this.nums.subarray(r * this.width, (r + 1) * this.width), r * width);
+    for (const r of this.held) nums.set(this.nums.subarray(r * this.width, (r + 1) * this.width), r * width);
     this.nums = nums;
     this.width = width;
   }

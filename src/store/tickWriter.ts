@@ -1,6 +1,7 @@
 import type { Tick } from '../engine/stepTicks.ts';
 import type { Db } from './openDatabase.ts';
 import { toStoreError } from './storeErrors.ts';
+import { KeySender, KeyTable } from '../engine/streamCodes.ts';
 import { StreamIds } from './streamIds.ts';
 import { POINT_FIELDS } from './forecastPoints.ts';
 import { ReadingIndex, type ReadingIndexOptions } from './readingIndex.ts';
@@ -28,6 +29,11 @@ const CHUNK = 64;
  */
 export class TickWriter {
   readonly streams: StreamIds;
+  /** The stream keys by code, as the packed ticks told them, and each code's stream id once looked up (0: not yet). */
+  private readonly keys = new KeyTable();
+  private sids = new Float64Array(1024);
+  /** For `write`: the keys this writer's own packing has told it. */
+  private readonly ownKeys = new KeySender();
   private indexer: ReadingIndex | null = null;
   private readonly readingStatements = new Map<number, ReturnType<Db['prepare']>>();
   private readonly forecastStatements = new Map<number, ReturnType<Db['prepare']>>();
@@ -40,10 +46,15 @@ export class TickWriter {
       const last = new Map<string, number>();
       let readings = 0;
       for (const t of ticks) {
-        const n = t.keys.length;
+        this.keys.apply(t.keys);
+        const n = t.codes.length;
         const size = t.horizons * POINT_FIELDS;
+        const keys = new Array<string>(n);
         const sids = new Array<number>(n);
-        for (let i = 0; i < n; i++) sids[i] = this.streams.idOf(t.keys[i], t.ts[i]);
+        for (let i = 0; i < n; i++) {
+          keys[i] = this.keys.keyOf(t.codes[i]);
+          sids[i] = this.sidOf(t.codes[i], keys[i], t.ts[i]);
+        }
         for (let start = 0; start < n; start += CHUNK) {
           const end = Math.min(start + CHUNK, n);
           const params: number[] = [];
@@ -54,7 +65,7 @@ export class TickWriter {
           for (let i = start; i < end; i++) {
             const rid = firstId + (i - start);
             fparams.push(rid, t.ts[i], t.modelVersion[i], Buffer.from(t.points.buffer, t.points.byteOffset + i * size * 8, size * 8));
-            last.set(t.keys[i], rid);
+            last.set(keys[i], rid);
             index.stage(sids[i], t.ts[i], rid, t.value[i]);
           }
           this.insert(this.forecastStatements, 'forecasts (reading_id, made_at, model_version, points)', 4, end - start).run(fparams);
@@ -70,7 +81,7 @@ export class TickWriter {
    * @throws StoreError naming the file (FC_ERR_STORE_FULL, FC_ERR_STORE_WRITE, …); the transaction is rolled back.
    */
   write(tick: Tick): WrittenTick {
-    return this.writeMany([packTick(tick)]);
+    return this.writeMany([packTick(tick, this.ownKeys)]);
   }
 
   /** Commits several packed ticks in one transaction (group commit), or none of them. */
@@ -82,6 +93,7 @@ export class TickWriter {
     } catch (err) {
       // Ids of streams inserted in the rolled-back transaction are gone.
       this.streams.clear();
+      this.sids.fill(0);
       this.indexer?.rollback();
       throw toStoreError(err, this.file, 'writing ticks');
     }
@@ -91,6 +103,18 @@ export class TickWriter {
   get index(): ReadingIndex {
     this.indexer ??= new ReadingIndex(this.db, this.file, this.indexOptions);
     return this.indexer;
+  }
+
+  /** The stream id of the key with this code, looked up (or the stream created) on its first reading. */
+  private sidOf(code: number, key: string, ts: number): number {
+    if (code >= this.sids.length) {
+      const grown = new Float64Array(Math.max(code + 1, this.sids.length * 2));
+      grown.set(this.sids);
+      this.sids = grown;
+    }
+    let sid = this.sids[code];
+    if (sid === 0) sid = this.sids[code] = this.streams.idOf(key, ts);
+    return sid;
   }
 
   /** The multi-row INSERT of `rows` rows into `target` (`table (columns)`, `columns` of them), prepared once. */

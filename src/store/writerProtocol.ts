@@ -1,10 +1,13 @@
 import type { AlertEvent } from '../anomaly/alertTracker.ts';
 import type { Tick } from '../engine/stepTicks.ts';
+import type { KeyDelta, KeySender } from '../engine/streamCodes.ts';
 import { POINT_FIELDS, writePoint } from './forecastPoints.ts';
 
 /** A committed tick's forecasts, packed into a few transferable arrays for the writer thread. */
 export interface PackedTick {
-  readonly keys: string[];
+  /** Each reading's stream, as its code, and the keys of codes the writer has not been sent yet. */
+  readonly codes: Int32Array<ArrayBuffer>;
+  readonly keys: KeyDelta;
   readonly ts: Float64Array<ArrayBuffer>;
   readonly value: Float64Array<ArrayBuffer>;
   readonly modelVersion: Int32Array<ArrayBuffer>;
@@ -25,8 +28,8 @@ export type WriterReply =
   | { readonly id: number; readonly ok: true; readonly count: number }
   | { readonly id: number; readonly ok: false; readonly code: string; readonly file: string; readonly message: string };
 
-/** The tick's accepted readings and their forecasts (rejections are not stored), packed. */
-export function packTick(tick: Tick): PackedTick {
+/** The tick's accepted readings and their forecasts (rejections are not stored), packed; `keys` tells the writer the keys it lacks. */
+export function packTick(tick: Tick, keys: KeySender): PackedTick {
   const f = tick.forecasts;
   const n = f.count;
   const k = f.horizons.length;
@@ -35,5 +38,5 @@ export function packTick(tick: Tick): PackedTick {
     writePoint(points, at * POINT_FIELDS, f.horizons[at % k], f.pointTs[at], f.mean[at], f.lower[at], f.upper[at]);
   }
   // Copies: the tick's own columns stay readable by its other consumers once these are transferred.
-  return { keys: f.stream, ts: f.ts.slice(), value: f.value.slice(), modelVersion: f.modelVersion.slice(), horizons: k, points };
+  return { codes: f.code.slice(), keys: keys.delta(), ts: f.ts.slice(), value: f.value.slice(), modelVersion: f.modelVersion.slice(), horizons: k, points };
 }

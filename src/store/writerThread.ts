@@ -5,6 +5,7 @@ import type { AlertEvent } from '../anomaly/alertTracker.ts';
 import type { StreamState } from '../engine/stateTable.ts';
 import { encodeStreamState } from '../engine/streamStateCodec.ts';
 import type { Tick } from '../engine/stepTicks.ts';
+import { KeySender } from '../engine/streamCodes.ts';
 import { StoreError, StoreErrorCode, type StoreErrorCode as Code } from '../errors.ts';
 import { startTsWorker } from '../util/tsWorker.ts';
 import { packTick, type WriterReply, type WriterRequest } from './writerProtocol.ts';
@@ -22,6 +23,8 @@ const CHECKPOINT_INTERVAL_MS = 50;
 export class WriterThread {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (n: number) => void; reject: (e: Error) => void }>();
+  /** The stream keys the writer thread has been sent. */
+  private readonly keys = new KeySender();
   private failed: Error | null = null;
   private checkpointerRunning = true;
 
@@ -67,8 +70,8 @@ export class WriterThread {
 
   /** Commits the tick's accepted readings and forecasts; resolves with how many readings once committed. */
   write(tick: Tick): Promise<number> {
-    const packed = packTick(tick);
-    return this.send({ type: 'tick', id: this.nextId++, tick: packed }, [packed.ts.buffer, packed.value.buffer, packed.points.buffer, packed.modelVersion.buffer]);
+    const packed = packTick(tick, this.keys);
+    return this.send({ type: 'tick', id: this.nextId++, tick: packed }, [packed.codes.buffer, packed.ts.buffer, packed.value.buffer, packed.points.buffer, packed.modelVersion.buffer]);
   }
 
   /** Saves these states after every tick sent before; resolves with how many were saved. */

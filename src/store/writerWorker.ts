@@ -64,7 +64,7 @@ function handle(first: WriterRequest): boolean {
         const written = store.writer.writeMany(ticks.map((t) => t.tick));
         committed += written.readings;
         tracker.afterTick(written);
-        for (const t of ticks) reply({ id: t.id, ok: true, count: t.tick.keys.length });
+        for (const t of ticks) reply({ id: t.id, ok: true, count: t.tick.codes.length });
       } catch (err) {
         for (const t of ticks) reply(failure(t.id, err));
       }

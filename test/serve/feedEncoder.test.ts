@@ -12,7 +12,8 @@ function forecasts(n: number, tick = 1): Forecast[] {
   const keys = ['plain', 'grüße/温度', 'quote"back\\slash', 'emoji-🙂', 'ctl\u0001\n'];
   return Array.from({ length: n }, (_, i) => ({
     kind: 'forecast' as const,
-    stream: `${keys[i % keys.length]}-${i}`,
+    // A third of the streams are new in each tick: the encoder thread learns their keys as they come.
+    stream: `${keys[i % keys.length]}-${i}${i % 3 === 0 ? `-t${tick}` : ''}`,
     ts: 1_767_225_600_000 + tick * 60_000,
     value: i % 7 === 0 ? -0.1 + i : Math.sin(i) * 1e6,
     modelVersion: 3,
@@ -87,15 +88,20 @@ describe('feed encoding', () => {
 
   it('gives the same frames, whole and picked, on its own thread as on this one', async () => {
     const enc = await threadEncoder();
-    const fs = forecasts(500);
-    const here: EncodedFrame = new InlineEncoder().encode(TickForecasts.fromForecasts(fs));
-    const there = await enc.encode(TickForecasts.fromForecasts(fs));
-    expect(Buffer.isBuffer(there.all())).toBe(true);
-    expect(text(there.all())).toBe(text(here.all()));
-    JSON.parse(text(there.all()));
-    for (const picks of [[0], [3, 4, 5, 6], [1, 17, 256, 499], Array.from({ length: 250 }, (_, i) => 2 * i)]) {
-      expect(text(there.pick(picks))).toBe(text(here.pick(picks)));
+    // Ticks with streams new to the thread in each: it is sent their keys as they come.
+    for (let tick = 1; tick <= 3; tick++) {
+      const fs = forecasts(500, tick);
+      const here: EncodedFrame = new InlineEncoder().encode(TickForecasts.fromForecasts(fs));
+      const there = await enc.encode(TickForecasts.fromForecasts(fs));
+      expect(Buffer.isBuffer(there.all())).toBe(true);
+      expect(text(there.all())).toBe(text(here.all()));
+      JSON.parse(text(there.all()));
+      for (const picks of [[0], [3, 4, 5, 6], [1, 17, 256, 499], Array.from({ length: 250 }, (_, i) => 2 * i)]) {
+        expect(text(there.pick(picks))).toBe(text(here.pick(picks)));
+      }
     }
+    // All of them printed there, none here after a failure.
+    expect(enc.printedInline).toBe(0);
   });
 
   it('keeps the order of ticks and prints here what was in flight when its thread died', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type ForecastLike, TickForecasts } from '../../src/engine/tickForecasts.ts';
-import { encodeFrame, packForecasts } from '../../src/serve/feedEncoding.ts';
+import { encodeFrame, packForecasts, printedKeys } from '../../src/serve/feedEncoding.ts';
 import { LatestForecasts } from '../../src/serve/latestForecasts.ts';
 
 function forecast(stream: string, ts: number, horizons: number[] = [1, 6]): ForecastLike {
@@ -19,7 +19,7 @@ const set = (latest: LatestForecasts, f: ForecastLike, seq: number) => latest.se
 
 /** What a feed client reads of the packed pages. */
 const read = (pages: ReturnType<LatestForecasts['since']>) =>
-  pages.map((p) => (JSON.parse(Buffer.from(encodeFrame(p).bytes).toString()) as { forecasts: { stream: string; ts: number; points: unknown[] }[] }).forecasts);
+  pages.map((p) => (JSON.parse(Buffer.from(encodeFrame(p, printedKeys).bytes).toString()) as { forecasts: { stream: string; ts: number; points: unknown[] }[] }).forecasts);
 
 describe('latest forecasts', () => {
   it('keeps only the newest forecast of each stream and gives those newer than a sequence number', () => {

@@ -36,6 +36,10 @@ describe('the writer thread', () => {
     const db = openDatabase(file, { readonly: true });
     expect(db.prepare('SELECT count(*) AS n, count(DISTINCT ts) AS rounds FROM readings').get()).toEqual({ n: 48_000, rounds: 12 });
     expect(db.prepare('SELECT count(*) AS n FROM forecasts').get()).toEqual({ n: 48_000 });
+    // Each reading under its own stream (the writer is sent stream codes, and each key once): value = s + round.
+    const misplaced = db.prepare(`SELECT count(*) AS n FROM readings r JOIN streams s ON s.id = r.stream_id
+      WHERE r.value != CAST(substr(s.key, 8) AS INTEGER) + (r.ts - ${T0}) / 60000`).get();
+    expect(misplaced).toEqual({ n: 0 });
     db.close();
   });
 
