@@ -123,8 +123,9 @@ export const DEFAULTS: Config = {
   engine: {
     maxBatch: 4096,
     // Under load ticks fill while the engine steps the one before; the wait only adds latency
-    // (bench:e2e paced at 60,000/s, paired: p50 57 → 40 ms, p99 115 → 85 ms against 20 ms).
-    maxWaitMs: 5,
+    // (bench:e2e paced at 60,000/s, paired: p50 57 → 40 ms, p99 115 → 85 ms at 5 against 20 ms;
+    // at 100,000/s, four pairs: p50 10.8–13.7 ms at 2 against 15.5–23.4 at 5, the same closed-loop throughput).
+    maxWaitMs: 2,
     maxKeyLength: 256,
     intervalCoverage: 0.95,
     initialCapacity: 1024,
