@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
+import { startTsWorker } from '../../src/util/tsWorker.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/forecaster.js', import.meta.url));
 export const TOKEN = 'bench-token-0123456789abcdef';
@@ -77,44 +78,23 @@ export async function runLoad(
     seconds: number;
     round0: number;
     rate?: number;
-    /** Each measured latency with when its reading was sent (performance.now() ms), for a trace over time. */
+    /** Each measured latency with when its reading was sent (epoch ms), for a trace over time; called once the load has stopped. */
     onLatency?: (sentAt: number, ms: number) => void;
   },
 ): Promise<LoadResult> {
   const keys = Array.from({ length: opts.streams }, (_, i) => `plant-${i % 100}/sensor-${i}`);
-  // When each reading was sent, by stream and round (a ring of SENT_RING rounds per stream; far more
-  // than a window holds in flight): the harness's own bookkeeping stays small beside the service's.
-  const indexOf = new Map(keys.map((k, i) => [k, i]));
+  // When each reading was sent (epoch ms), by stream and round (a ring of SENT_RING rounds per stream;
+  // far more than a window holds in flight), shared with the subscriber's thread: the harness's own
+  // bookkeeping stays small beside the service's.
   const quoted = keys.map((k) => JSON.stringify(k));
-  const sentAt = new Float64Array(opts.streams * SENT_RING).fill(Number.NaN);
+  const sentAt = new Float64Array(new SharedArrayBuffer(opts.streams * SENT_RING * 8)).fill(Number.NaN);
+  const flags = new Int32Array(new SharedArrayBuffer(4));
   const T0 = Date.UTC(2026, 1, 1);
-  const latencies: number[] = [];
+  const clock = () => performance.timeOrigin + performance.now();
+  const subscriber = await startTsWorker(new URL('./feedSubscriber.ts', import.meta.url), {
+    wsUrl: svc.wsUrl, token: TOKEN, keys, ring: SENT_RING, t0: T0, sentAt: sentAt.buffer, flags: flags.buffer,
+  });
   let measuring = false;
-  const feed = await svc.open('/feed');
-  await new Promise<void>((resolve) => {
-    feed.once('message', () => resolve());
-    feed.send(JSON.stringify({ type: 'subscribe', streams: ['*'] }));
-  });
-  feed.on('message', (data) => {
-    const now = performance.now();
-    // The subscriber reads each forecast's stream and time from the frame's text (the feed prints
-    // them first, in that order) rather than building every forecast's object with JSON.parse: on
-    // this 2-core machine the harness's own parsing took a core's fifth from the service it measures.
-    const text = data.toString();
-    if (!text.startsWith('{"type":"forecasts"')) return;
-    for (const m of text.matchAll(FORECAST_ID)) {
-      const s = indexOf.get(m[1]);
-      if (s === undefined) continue;
-      const slot = s * SENT_RING + (((Number(m[2]) - T0) / 60_000) % SENT_RING);
-      const t = sentAt[slot];
-      if (Number.isNaN(t)) continue;
-      if (measuring) {
-        latencies.push(now - t);
-        opts.onLatency?.(t, now - t);
-      }
-      sentAt[slot] = Number.NaN;
-    }
-  });
   let committed = 0;
   let stop = false;
   const producers = await Promise.all(Array.from({ length: opts.producers }, () => svc.open('/ingest')));
@@ -146,13 +126,13 @@ export async function runLoad(
           while (!stop && inFlight < opts.window && sent < due()) {
             sent++;
             let text = '[';
-            const now = performance.now();
+            const sentClock = clock();
             for (let i = 0; i < opts.batch; i++) {
               const s = p * per + offset;
               // A sensor's reading: two decimals, as thermometers and meters report them.
               const value = Math.round((Math.sin(round / 10 + offset) * 10 + 20) * 100) / 100;
               text += `${i > 0 ? ',' : ''}{"stream":${quoted[s]},"ts":${T0 + round * 60_000},"value":${value}}`;
-              sentAt[s * SENT_RING + (round % SENT_RING)] = now;
+              sentAt[s * SENT_RING + (round % SENT_RING)] = sentClock;
               if (++offset === per) {
                 offset = 0;
                 round++;
@@ -174,14 +154,22 @@ export async function runLoad(
   );
   await new Promise((r) => setTimeout(r, 2000));
   measuring = true;
+  Atomics.store(flags, 0, 1);
   const started = performance.now();
   await new Promise((r) => setTimeout(r, opts.seconds * 1000));
   measuring = false;
+  Atomics.store(flags, 0, 0);
   const elapsed = (performance.now() - started) / 1000;
   stop = true;
   await Promise.all(runs);
-  for (const ws of [...producers, feed]) ws.close();
-  latencies.sort((a, b) => a - b);
+  for (const ws of producers) ws.close();
+  const measured = await new Promise<{ sent: Float64Array; latency: Float64Array }>((resolve) => {
+    subscriber.once('message', resolve);
+    subscriber.postMessage('stop');
+  });
+  await subscriber.terminate();
+  if (opts.onLatency !== undefined) for (let i = 0; i < measured.sent.length; i++) opts.onLatency(measured.sent[i], measured.latency[i]);
+  const latencies = Array.from(measured.latency).sort((a, b) => a - b);
   const q = (f: number) => latencies[Math.min(latencies.length - 1, Math.floor(f * latencies.length))] ?? Number.NaN;
   return { readingsPerS: committed / elapsed, p50: q(0.5), p99: q(0.99), measured: latencies.length };
 }
