@@ -11,13 +11,18 @@ export class SnapshotTracker {
   private readonly lastReadingId = new Map<string, number>();
   private readonly dirty = new Set<string>();
 
-  constructor(private readonly snapshots: StateSnapshots) {}
+  /**
+   * `trackChanges` false: only the last reading ids are kept, for a caller that
+   * is sent the states to save (the writer thread: the main thread knows what
+   * changed), so no set of every stream key grows where nothing reads it.
+   */
+  constructor(private readonly snapshots: StateSnapshots, private readonly trackChanges = true) {}
 
   /** Records a committed tick (its readings are in the engine's state already). */
   afterTick(written: WrittenTick): void {
     for (const [key, id] of written.lastReadingIds) {
       this.lastReadingId.set(key, id);
-      this.dirty.add(key);
+      if (this.trackChanges) this.dirty.add(key);
     }
   }
 

@@ -29,7 +29,8 @@ const log = baseLog.child({ component: 'store-writer' });
 // Webhook deliveries run here, beside the outbox they drain; the backlog of an earlier run goes first.
 const delivery = webhook === null ? null : new WebhookDelivery(store.alerts, webhook, baseLog.child({ component: 'webhook' }));
 delivery?.kick();
-const tracker = new SnapshotTracker(store.snapshots);
+// The main thread sends the states to save: here only each stream's last reading id is needed.
+const tracker = new SnapshotTracker(store.snapshots, false);
 // A stream's latest reading: in the index by time (readings are refused out of order), or waiting to be indexed.
 const lastIndexed = store.db.prepare<[number], { id: number }>('SELECT id FROM reading_index WHERE stream_id = ? ORDER BY ts DESC, id DESC LIMIT 1');
 
