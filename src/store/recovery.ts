@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Engine } from '../engine/engine.ts';
 import type { Store } from './store.ts';
 import type { SnapshotTracker } from './snapshotTracker.ts';
+import { INDEX_MARK } from './streamReadings.ts';
 
 export interface RecoveryResult {
   readonly streams: number;
@@ -30,18 +31,19 @@ export function recover(engine: Engine, store: Store, tracker: SnapshotTracker, 
     streams++;
   }
   if (ignored.length > 0) log.warn({ streams: ignored.length, modelVersion: engine.modelVersion }, 'snapshots of another model version ignored; those streams are replayed in full');
+  const params = { version: engine.modelVersion, after: replayFloor(store, engine.modelVersion) };
   const total = (store.db.prepare(
-    `SELECT count(*) AS n FROM readings r LEFT JOIN stream_states st ON st.stream_id = r.stream_id AND st.model_version = ?
-     WHERE r.id > coalesce(st.last_reading_id, 0)`,
-  ).get(engine.modelVersion) as { n: number }).n;
+    `SELECT count(*) AS n FROM readings r LEFT JOIN stream_states st ON st.stream_id = r.stream_id AND st.model_version = @version
+     WHERE r.id > @after AND r.id > coalesce(st.last_reading_id, 0)`,
+  ).get(params) as { n: number }).n;
   const rows = store.db
     .prepare(
       `SELECT r.id AS id, s.key AS stream, r.ts AS ts, r.value AS value FROM readings r
        JOIN streams s ON s.id = r.stream_id
-       LEFT JOIN stream_states st ON st.stream_id = r.stream_id AND st.model_version = ?
-       WHERE r.id > coalesce(st.last_reading_id, 0) ORDER BY r.id`,
+       LEFT JOIN stream_states st ON st.stream_id = r.stream_id AND st.model_version = @version
+       WHERE r.id > @after AND r.id > coalesce(st.last_reading_id, 0) ORDER BY r.id`,
     )
-    .iterate(engine.modelVersion) as IterableIterator<{ id: number; stream: string; ts: number; value: number }>;
+    .iterate(params) as IterableIterator<{ id: number; stream: string; ts: number; value: number }>;
   let chunk: { stream: string; ts: number; value: number }[] = [];
   let ids: number[] = [];
   let replayed = 0;
@@ -69,4 +71,24 @@ export function recover(engine: Engine, store: Store, tracker: SnapshotTracker, 
   const result = { streams: engine.table.size, replayed, ms: Math.round(performance.now() - started) };
   log.info({ ...result, fromSnapshots: streams }, 'recovered');
   return result;
+}
+
+/**
+ * A reading id below every reading that needs replay, so the replay reads
+ * `readings` from there on (a range of its primary key) instead of the whole
+ * table: the lowest of each snapshot's last reading, each unsnapshotted
+ * stream's first reading (from the per-stream index: a stream's first by time
+ * is its first by id), and the readings not indexed yet (all of them, which
+ * are few), less one.
+ */
+function replayFloor(store: Store, version: number): number {
+  const row = store.db.prepare(
+    `SELECT min(
+       coalesce((SELECT min(last_reading_id) FROM stream_states WHERE model_version = @version), 9e18),
+       coalesce((SELECT min((SELECT ri.id FROM reading_index ri WHERE ri.stream_id = s.id ORDER BY ri.ts LIMIT 1)) FROM streams s
+                 WHERE NOT EXISTS (SELECT 1 FROM stream_states st WHERE st.stream_id = s.id AND st.model_version = @version)), 9e18),
+       coalesce((SELECT min(id) FROM readings WHERE id > ${INDEX_MARK}), 9e18)
+     ) AS low`,
+  ).get({ version }) as { low: number };
+  return Math.max(0, row.low - 1);
 }

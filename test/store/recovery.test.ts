@@ -77,6 +77,38 @@ describe('recovery', () => {
     straightStore.close();
   });
 
+  it('replays from the lowest reading any stream needs: a stream without a snapshot from its first, when the rest are indexed and snapshotted later', () => {
+    const TICKS = 16;
+    const straightStore = Store.open(tmp.path('straight-floor.db'));
+    const straight = makeEngine();
+    run(straight, straightStore, new SnapshotTracker(straightStore.snapshots), 0, TICKS);
+
+    const file = tmp.path('floor.db');
+    let store = Store.open(file);
+    let engine = makeEngine();
+    run(engine, store, new SnapshotTracker(store.snapshots), 0, TICKS, 12);
+    // Every reading indexed by stream (the mark past them all), then one stream's snapshot lost:
+    // it must be replayed from its first reading, far below the other snapshots' last ones.
+    store.writer.index.flush();
+    const lost = store.db.prepare('SELECT id FROM streams WHERE key = ?').get(STREAMS[3]) as { id: number };
+    store.db.prepare('DELETE FROM stream_states WHERE stream_id = ?').run(lost.id);
+    engine.dispose();
+    store.close();
+
+    store = Store.open(file);
+    engine = makeEngine();
+    recover(engine, store, new SnapshotTracker(store.snapshots), silent, 64);
+    for (const s of STREAMS) {
+      const got = engine.table.exportState(s);
+      const want = straight.table.exportState(s);
+      for (let j = 0; j < HIDDEN; j++) expect(Math.abs((got?.hidden[j] ?? NaN) - (want?.hidden[j] ?? NaN))).toBeLessThan(1e-5);
+      expect(Array.from(got?.stats ?? [])).toEqual(Array.from(want?.stats ?? []));
+    }
+    for (const e of [engine, straight]) e.dispose();
+    store.close();
+    straightStore.close();
+  });
+
   it('recovers from readings alone when no snapshot was ever taken', () => {
     const file = tmp.path('nosnap.db');
     let store = Store.open(file);
