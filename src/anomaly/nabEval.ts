@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Engine } from '../engine/engine.ts';
-import { TickForecasts } from '../engine/tickForecasts.ts';
+import { stepTick } from '../engine/stepTicks.ts';
 import type { AlertConfig } from './alertConfig.ts';
 import { AlertTracker } from './alertTracker.ts';
 import { readNabCorpus } from './nabCorpus.ts';
@@ -48,7 +48,7 @@ export function runNabEval(
       readings.push({ stream: f.name, ts: f.ts[row], value: f.values[row] });
       owner.push(i);
     });
-    const forecasts = TickForecasts.fromEngine(readings, engine.step(readings), engine.horizons, engine.modelVersion, coverage);
+    const { forecasts } = stepTick(engine, readings, coverage);
     // A refused row (NAB has a few repeated timestamps) has no forecast and scores 0: the live service refuses it too.
     for (let j = 0; j < forecasts.count; j++) {
       const ts = forecasts.ts[j];

@@ -58,6 +58,25 @@ export function tickOf(outcomes: readonly Outcome[], readings: readonly unknown[
   return makeTick(readings, TickForecasts.fromForecasts(forecasts, indexes), rejected, stepMs, rounds);
 }
 
+/** Walks a tick's readings in input order, each with its rejection (null for an accepted one). */
+export function eachReading(tick: Tick, visit: (reading: unknown, index: number, refused: RejectedIndex | null) => void): void {
+  const { readings, rejected } = tick;
+  // Rejections come by ascending index: the next one's index is where the walk meets it.
+  let next = 0;
+  for (let i = 0; i < readings.length; i++) {
+    const refused = next < rejected.length && rejected[next].index === i ? rejected[next++] : null;
+    visit(readings[i], i, refused);
+  }
+}
+
+/** Steps `readings` through the engine as one tick, with intervals of `coverage` (e.g. 0.95). */
+export function stepTick(engine: Engine, readings: readonly unknown[], coverage: number): Tick {
+  const started = performance.now();
+  const out = engine.step(readings);
+  const forecasts = TickForecasts.fromEngine(readings, out, engine.horizons, engine.modelVersion, coverage);
+  return makeTick(readings, forecasts, out.rejected, performance.now() - started, out.rounds);
+}
+
 /**
  * Groups readings into ticks (at most `maxBatch` readings or `maxWaitMs`) and
  * steps each tick through the engine as one batched step per round.
@@ -66,12 +85,7 @@ export function stepTicks(engine: Engine, options: TickOptions): OperatorFunctio
   return (source) =>
     source.pipe(
       microBatch<unknown>(options.maxBatch, options.maxWaitMs, options.scheduler),
-      map((readings) => {
-        const started = performance.now();
-        const out = engine.step(readings);
-        const forecasts = TickForecasts.fromEngine(readings, out, engine.horizons, engine.modelVersion, options.coverage);
-        return makeTick(readings, forecasts, out.rejected, performance.now() - started, out.rounds);
-      }),
+      map((readings) => stepTick(engine, readings, options.coverage)),
     );
 }
 

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { Tick } from '../engine/stepTicks.ts';
+import { eachReading, type Tick } from '../engine/stepTicks.ts';
 import type { LineRejection } from './ndjsonSource.ts';
 
 /**
@@ -13,10 +13,7 @@ export class AckWriter {
 
   committed(tick: Tick): void {
     let text = '';
-    // Rejections come by ascending index: the next one's index is where the walk meets it.
-    let next = 0;
-    tick.readings.forEach((reading, i) => {
-      const refused = next < tick.rejected.length && tick.rejected[next].index === i ? tick.rejected[next++] : null;
+    eachReading(tick, (reading, _, refused) => {
       const seq = this.seqOf(reading);
       if (seq === undefined) return;
       text += refused === null ? `{"seq":${seq},"ok":true}\n` : `${JSON.stringify({ seq, code: refused.code, message: refused.message })}\n`;

@@ -1,4 +1,4 @@
-import type { Tick } from '../engine/stepTicks.ts';
+import { eachReading, type Tick } from '../engine/stepTicks.ts';
 
 export interface ItemRejection {
   readonly index: number;
@@ -61,15 +61,11 @@ export class IngestTracker {
 
   /** Takes a committed tick: answers the requests whose last reading it holds. */
   committed(tick: Tick): void {
-    const { readings, rejected } = tick;
-    // Rejections come by ascending index: the next one's index is where the walk meets it.
-    let next = 0;
-    for (let i = 0; i < readings.length; i++) {
-      const refused = next < rejected.length && rejected[next].index === i ? rejected[next++] : null;
-      const r = readings[i] as Ticketed | null;
-      if (typeof r !== 'object' || r === null) continue;
+    eachReading(tick, (reading, _, refused) => {
+      const r = reading as Ticketed | null;
+      if (typeof r !== 'object' || r === null) return;
       const p = r[PENDING];
-      if (p === undefined) continue;
+      if (p === undefined) return;
       r[PENDING] = undefined;
       this.inFlight--;
       if (refused === null) p.accepted++;
@@ -78,7 +74,7 @@ export class IngestTracker {
         this.open.delete(p);
         this.finish(p);
       }
-    }
+    });
   }
 
   /** Fails every open request (the pipeline stopped before committing them). */

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RejectCode } from '../../src/errors.ts';
-import { toOutcomes } from '../../src/engine/outcomes.ts';
+import { stepTick } from '../../src/engine/stepTicks.ts';
 import { useBestBackend } from '../support/backend.ts';
 import { makeEngine, reading } from '../support/engineFixture.ts';
 
@@ -67,7 +67,7 @@ describe('rejecting bad readings', () => {
   it('answers every reading of a mixed tick, in input order, forecast or rejection', () => {
     const engine = makeEngine();
     const readings = [reading('m', 0), { stream: 'm', ts: T0 + 1, value: Number.NaN }, reading('n', 0)];
-    const outcomes = toOutcomes(readings, engine.step(readings), engine.horizons, engine.modelVersion, 0.95);
+    const { outcomes } = stepTick(engine, readings, 0.95);
     expect(outcomes.map((o) => o.kind)).toEqual(['forecast', 'rejected', 'forecast']);
     engine.dispose();
   });

@@ -7,7 +7,7 @@ import { SnapshotTracker } from '../../src/store/snapshotTracker.ts';
 import { Store } from '../../src/store/store.ts';
 import { useBestBackend } from '../support/backend.ts';
 import { HIDDEN, makeEngine, reading } from '../support/engineFixture.ts';
-import { stepTicksOnce } from '../support/storeFixture.ts';
+import { stepTick } from '../../src/engine/stepTicks.ts';
 import { tempDir } from '../support/tempDir.ts';
 
 const tmp = tempDir('forecaster-recovery');
@@ -23,7 +23,7 @@ function tickReadings(t: number) {
 function run(engine: Engine, store: Store, tracker: SnapshotTracker, from: number, to: number, snapshotAt = -1): Forecast[] {
   const forecasts: Forecast[] = [];
   for (let t = from; t < to; t++) {
-    const tick = stepTicksOnce(engine, tickReadings(t));
+    const tick = stepTick(engine, tickReadings(t), 0.95);
     tracker.afterTick(store.writer.write(tick));
     forecasts.push(...tick.outcomes.filter((o): o is Forecast => o.kind === 'forecast'));
     if (t === snapshotAt) tracker.snapshot(engine);

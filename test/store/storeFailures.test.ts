@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreErrorCode } from '../../src/errors.ts';
-import { stepTicksOnce } from '../support/storeFixture.ts';
+import { stepTick } from '../../src/engine/stepTicks.ts';
 import { Store } from '../../src/store/store.ts';
 import { useBestBackend } from '../support/backend.ts';
 import { makeEngine, reading } from '../support/engineFixture.ts';
@@ -42,18 +42,18 @@ describe('store failures', () => {
     const file = tmp.path('full.db');
     const store = Store.open(file);
     const engine = makeEngine();
-    const first = stepTicksOnce(engine, Array.from({ length: 20 }, (_, i) => reading(`s-${i}`, 0)));
+    const first = stepTick(engine, Array.from({ length: 20 }, (_, i) => reading(`s-${i}`, 0)), 0.95);
     store.writer.write(first);
     const pages = store.db.pragma('page_count', { simple: true }) as number;
     store.db.pragma(`max_page_count = ${pages}`);
-    const big = stepTicksOnce(engine, Array.from({ length: 3000 }, (_, i) => reading(`big-${i}-${'k'.repeat(40)}`, 0)));
+    const big = stepTick(engine, Array.from({ length: 3000 }, (_, i) => reading(`big-${i}-${'k'.repeat(40)}`, 0)), 0.95);
     expect(() => store.writer.write(big)).toThrow(expect.objectContaining({ code: StoreErrorCode.FULL, file }));
     expect(store.db.prepare('SELECT count(*) AS n FROM readings').get()).toEqual({ n: 20 });
     expect(store.db.prepare('SELECT count(*) AS n FROM forecasts').get()).toEqual({ n: 20 }); // one row per reading
     expect(store.db.prepare("SELECT count(*) AS n FROM streams WHERE key LIKE 'big-%'").get()).toEqual({ n: 0 });
     // After space is freed, writing works again.
     store.db.pragma('max_page_count = 1073741823');
-    const next = stepTicksOnce(engine, [reading('s-0', 1)]);
+    const next = stepTick(engine, [reading('s-0', 1)], 0.95);
     expect(store.writer.write(next).readings).toBe(1);
     engine.dispose();
     store.close();
