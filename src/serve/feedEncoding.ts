@@ -100,19 +100,52 @@ export function pointDecimals(scale: number): number {
 }
 
 const SCORE_DECIMALS = 9;
+// The fixed text between a forecast's numbers, each run of it printed by one call.
 const K_STREAM = utf8('{"stream":');
 const K_TS = utf8(',"ts":');
 const K_VALUE = utf8(',"value":');
 const K_VERSION = utf8(',"modelVersion":');
-const K_POINTS = utf8(',"points":[');
-const K_HORIZON = utf8('{"horizon":');
+const K_FIRST_POINT = utf8(',"points":[{"horizon":');
+const K_NEXT_POINT = utf8('},{"horizon":');
 const K_MEAN = utf8(',"mean":');
 const K_SCALE = utf8(',"scale":');
 const K_LOWER = utf8(',"lower":');
 const K_UPPER = utf8(',"upper":');
-const K_SCORE = utf8('],"anomaly":{"score":');
+const K_POINTS_SCORE = utf8('}],"anomaly":{"score":');
+const K_NO_POINTS_SCORE = utf8(',"points":[],"anomaly":{"score":');
 const K_LIKELIHOOD = utf8(',"likelihood":');
 const END = utf8('}}');
+
+/**
+ * Timestamps as printed, by where they stand in a forecast (the reading's, then each point's): the
+ * forecasts of a tick mostly share them (streams read on the same clock), so a time equal to the
+ * last one printed at its place is copied from the frame instead of printed again.
+ */
+class PrintedTimes {
+  private value = new Float64Array(0);
+  private start = new Int32Array(0);
+  private length = new Int32Array(0);
+
+  reset(places: number): void {
+    if (this.value.length < places) {
+      this.value = new Float64Array(places);
+      this.start = new Int32Array(places);
+      this.length = new Int32Array(places);
+    }
+    this.value.fill(Number.NaN);
+  }
+
+  print(out: JsonBytes, place: number, x: number): void {
+    if (this.value[place] === x) return out.again(this.start[place], this.length[place]);
+    const start = out.length;
+    out.exact(x);
+    this.value[place] = x;
+    this.start[place] = start;
+    this.length[place] = out.length - start;
+  }
+}
+
+const times = new PrintedTimes();
 
 /** The feed frame of packed forecasts, keys from `keys`. `out` is a reusable scratch buffer (one per thread). */
 export function encodeFrame(p: PackedForecasts, keys: PrintedKeys, out: JsonBytes = new JsonBytes()): FrameBytes {
@@ -120,6 +153,9 @@ export function encodeFrame(p: PackedForecasts, keys: PrintedKeys, out: JsonByte
   const count = p.codes.length;
   const starts = new Int32Array(count);
   const lengths = new Int32Array(count);
+  let places = 1;
+  for (let i = 0; i < count; i++) places = Math.max(places, 1 + p.points[i]);
+  times.reset(places);
   out.reset();
   out.raw(FRAME_HEAD);
   let at = 0;
@@ -129,7 +165,7 @@ export function encodeFrame(p: PackedForecasts, keys: PrintedKeys, out: JsonByte
     out.raw(K_STREAM);
     out.raw(keys.bytesOf(p.codes[i]));
     out.raw(K_TS);
-    out.exact(n[at]);
+    times.print(out, 0, n[at]);
     out.raw(K_VALUE);
     out.exact(n[at + 1]);
     out.raw(K_VERSION);
@@ -137,13 +173,12 @@ export function encodeFrame(p: PackedForecasts, keys: PrintedKeys, out: JsonByte
     const score = n[at + 3];
     const likelihood = n[at + 4];
     at += HEAD_NUMS;
-    out.raw(K_POINTS);
-    for (let q = 0; q < p.points[i]; q++, at += POINT_NUMS) {
-      if (q > 0) out.byte(0x2c);
-      out.raw(K_HORIZON);
+    const points = p.points[i];
+    for (let q = 0; q < points; q++, at += POINT_NUMS) {
+      out.raw(q === 0 ? K_FIRST_POINT : K_NEXT_POINT);
       out.exact(n[at]);
       out.raw(K_TS);
-      out.exact(n[at + 1]);
+      times.print(out, 1 + q, n[at + 1]);
       const d = pointDecimals(n[at + 3]);
       out.raw(K_MEAN);
       printAt(out, n[at + 2], d);
@@ -153,9 +188,8 @@ export function encodeFrame(p: PackedForecasts, keys: PrintedKeys, out: JsonByte
       printAt(out, n[at + 4], d);
       out.raw(K_UPPER);
       printAt(out, n[at + 5], d);
-      out.byte(0x7d);
     }
-    out.raw(K_SCORE);
+    out.raw(points > 0 ? K_POINTS_SCORE : K_NO_POINTS_SCORE);
     out.fixed(score, SCORE_DECIMALS);
     out.raw(K_LIKELIHOOD);
     out.fixed(likelihood, SCORE_DECIMALS);

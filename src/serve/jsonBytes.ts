@@ -13,11 +13,16 @@ const MAX_SCALED = 2 ** 53;
 /** Decimals `exact` tries before leaving a number to V8. */
 const EXACT_DECIMALS = 9;
 const NULL = [0x6e, 0x75, 0x6c, 0x6c];
+/** The ASCII tens and ones digits of 0–99. */
+const TENS = Uint8Array.from({ length: 100 }, (_, p) => 0x30 + Math.floor(p / 10));
+const ONES = Uint8Array.from({ length: 100 }, (_, p) => 0x30 + (p % 10));
 const encoder = new TextEncoder();
 
 export class JsonBytes {
   private buf: Uint8Array;
   private at = 0;
+  /** Scratch for a number's digits, written right to left. */
+  private readonly digits = new Uint8Array(32);
 
   constructor(initial = 1 << 16) {
     this.buf = new Uint8Array(initial);
@@ -50,6 +55,15 @@ export class JsonBytes {
     const buf = this.buf;
     let at = this.at;
     for (let i = 0; i < bytes.length; i++) buf[at++] = bytes[i];
+    this.at = at;
+  }
+
+  /** The `length` bytes written earlier at `start` (of this buffer, since the last reset), again. */
+  again(start: number, length: number): void {
+    this.reserve(length);
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = start; i < start + length; i++) buf[at++] = buf[i];
     this.at = at;
   }
 
@@ -116,39 +130,51 @@ export class JsonBytes {
 
   /** Prints the integer m (|m| < 2^53) divided by 10^d, without trailing zeros; -0 as 0. */
   private scaled(m: number, d: number): void {
-    let a = m < 0 ? -m : m;
-    while (d > 0 && a % 10 === 0) {
-      a /= 10;
+    const a = m < 0 ? -m : m;
+    // The digits, right to left, into the scratch, two at a time from int32s: the low eight of a
+    // number past 2^31 first (the rest is below 2^31, as a < 2^53).
+    const tmp = this.digits;
+    let i = tmp.length;
+    let v: number;
+    if (a >= 2 ** 31) {
+      const hi = Math.floor(a / 1e8);
+      let lo = (a - hi * 1e8) | 0;
+      for (let k = 0; k < 4; k++) {
+        const q = (lo / 100) | 0;
+        const pair = lo - q * 100;
+        tmp[--i] = ONES[pair];
+        tmp[--i] = TENS[pair];
+        lo = q;
+      }
+      v = hi | 0;
+    } else v = a | 0;
+    while (v >= 100) {
+      const q = (v / 100) | 0;
+      const pair = v - q * 100;
+      tmp[--i] = ONES[pair];
+      tmp[--i] = TENS[pair];
+      v = q;
+    }
+    tmp[--i] = ONES[v];
+    if (v >= 10) tmp[--i] = TENS[v];
+    // A fraction gets a whole part (0 at least); zeros at its end are dropped.
+    while (tmp.length - i <= d) tmp[--i] = 0x30;
+    let end = tmp.length;
+    while (d > 0 && tmp[end - 1] === 0x30) {
+      end--;
       d--;
     }
-    let len = 1;
-    while (len < 16 && a >= POW10[len]) len++;
-    const intDigits = len > d ? len - d : 1;
-    const total = (m < 0 ? 1 : 0) + intDigits + (d > 0 ? d + 1 : 0);
-    this.reserve(total);
+    this.reserve(end - i + 2);
     const buf = this.buf;
-    const start = this.at;
-    if (m < 0) buf[start] = 0x2d; // m is a whole number: below 0 means at most -1
-    // Digits from the right: the fraction, its point, the whole part (0 when all is fraction).
-    let at = start + total - 1;
-    const point = d > 0 ? at - d : -1;
-    // Above 2^31 the digit steps are in doubles (floor(a / 10) is exact below 2^53), below in int32.
-    while (a >= 2 ** 31) {
-      const q = Math.floor(a / 10);
-      buf[at--] = 0x30 + (a - q * 10);
-      if (at === point) buf[at--] = 0x2e;
-      a = q;
+    let at = this.at;
+    if (m < 0) buf[at++] = 0x2d; // m is a whole number: below 0 means at most -1
+    const point = end - d;
+    for (; i < point; i++) buf[at++] = tmp[i];
+    if (d > 0) {
+      buf[at++] = 0x2e;
+      for (; i < end; i++) buf[at++] = tmp[i];
     }
-    let v = a | 0;
-    const first = m < 0 ? start + 1 : start;
-    while (at >= first) {
-      const q = (v * 0xcccd) >>> 19; // v / 10, exact for v < 81920
-      const digit = v < 81920 ? v - q * 10 : v - ((v / 10) | 0) * 10;
-      buf[at--] = 0x30 + digit;
-      v = v < 81920 ? q : (v / 10) | 0;
-      if (at === point) buf[at--] = 0x2e;
-    }
-    this.at = start + total;
+    this.at = at;
   }
 
   private reserve(n: number): void {

@@ -14,13 +14,14 @@ function forecasts(n: number, tick = 1): Forecast[] {
     kind: 'forecast' as const,
     // A third of the streams are new in each tick: the encoder thread learns their keys as they come.
     stream: `${keys[i % keys.length]}-${i}${i % 3 === 0 ? `-t${tick}` : ''}`,
-    ts: 1_767_225_600_000 + tick * 60_000,
+    // Runs of forecasts at one time and changes between them (the encoder copies a time equal to the last one printed).
+    ts: 1_767_225_600_000 + tick * 60_000 + (i % 4 < 2 ? 0 : 1000),
     value: i % 7 === 0 ? -0.1 + i : Math.sin(i) * 1e6,
     modelVersion: 3,
     prior: null,
     points: [1, 6, 24].map((h) => ({
       horizon: h,
-      ts: i % 5 === 0 ? null : 1_767_225_600_000 + tick * 60_000 + h * 60_000,
+      ts: i % 5 === 0 ? null : 1_767_225_600_000 + tick * 60_000 + (i % 3 === 0 ? 0 : 1000) + h * 60_000,
       mean: Math.cos(i * h) / 3,
       scale: i % 11 === 0 ? Number.NaN : 0.1 * h,
       lower: i % 13 === 0 ? Number.NEGATIVE_INFINITY : -1 - h,
