@@ -37,6 +37,10 @@ export class TickWriter {
   private indexer: ReadingIndex | null = null;
   private readonly readingStatements = new Map<number, ReturnType<Db['prepare']>>();
   private readonly forecastStatements = new Map<number, ReturnType<Db['prepare']>>();
+  /** The tick's stream ids, and each statement size's parameter arrays: reused, filled in place. */
+  private tickSids = new Float64Array(1024);
+  private readonly readingParams = new Map<number, number[]>();
+  private readonly forecastParams = new Map<number, (number | Uint8Array)[]>();
   private readonly writeAll: (ticks: readonly PackedTick[]) => WrittenTick;
 
   constructor(private readonly db: Db, private readonly file: string, private readonly indexOptions?: ReadingIndexOptions) {
@@ -49,26 +53,32 @@ export class TickWriter {
         this.keys.apply(t.keys);
         const n = t.codes.length;
         const size = t.horizons * POINT_FIELDS;
-        const keys = new Array<string>(n);
-        const sids = new Array<number>(n);
-        for (let i = 0; i < n; i++) {
-          keys[i] = this.keys.keyOf(t.codes[i]);
-          sids[i] = this.sidOf(t.codes[i], keys[i], t.ts[i]);
-        }
+        if (this.tickSids.length < n) this.tickSids = new Float64Array(Math.max(n, 2 * this.tickSids.length));
+        const sids = this.tickSids;
+        for (let i = 0; i < n; i++) sids[i] = this.sidOf(t.codes[i], t.ts[i]);
         for (let start = 0; start < n; start += CHUNK) {
           const end = Math.min(start + CHUNK, n);
-          const params: number[] = [];
-          for (let i = start; i < end; i++) params.push(sids[i], t.ts[i], t.value[i]);
-          const lastId = Number(this.insert(this.readingStatements, 'readings (stream_id, ts, value)', 3, end - start).run(params).lastInsertRowid);
-          const firstId = lastId - (end - start) + 1;
-          const fparams: (number | Buffer)[] = [];
-          for (let i = start; i < end; i++) {
+          const rows = end - start;
+          const params = this.params(this.readingParams, 3, rows);
+          for (let i = start, p = 0; i < end; i++) {
+            params[p++] = sids[i];
+            params[p++] = t.ts[i];
+            params[p++] = t.value[i];
+          }
+          const lastId = Number(this.insert(this.readingStatements, 'readings (stream_id, ts, value)', 3, rows).run(params).lastInsertRowid);
+          const firstId = lastId - rows + 1;
+          const fparams = this.params(this.forecastParams, 4, rows);
+          for (let i = start, p = 0; i < end; i++) {
             const rid = firstId + (i - start);
-            fparams.push(rid, t.ts[i], t.modelVersion[i], Buffer.from(t.points.buffer, t.points.byteOffset + i * size * 8, size * 8));
-            last.set(keys[i], rid);
+            fparams[p++] = rid;
+            fparams[p++] = t.ts[i];
+            fparams[p++] = t.modelVersion[i];
+            // A view of the reading's points (better-sqlite3 binds any Uint8Array as a BLOB).
+            fparams[p++] = new Uint8Array(t.points.buffer, t.points.byteOffset + i * size * 8, size * 8);
+            last.set(this.keys.keyOf(t.codes[i]), rid);
             index.stage(sids[i], t.ts[i], rid, t.value[i]);
           }
-          this.insert(this.forecastStatements, 'forecasts (reading_id, made_at, model_version, points)', 4, end - start).run(fparams);
+          this.insert(this.forecastStatements, 'forecasts (reading_id, made_at, model_version, points)', 4, rows).run(fparams);
         }
         readings += n;
       }
@@ -106,15 +116,25 @@ export class TickWriter {
   }
 
   /** The stream id of the key with this code, looked up (or the stream created) on its first reading. */
-  private sidOf(code: number, key: string, ts: number): number {
+  private sidOf(code: number, ts: number): number {
     if (code >= this.sids.length) {
       const grown = new Float64Array(Math.max(code + 1, this.sids.length * 2));
       grown.set(this.sids);
       this.sids = grown;
     }
     let sid = this.sids[code];
-    if (sid === 0) sid = this.sids[code] = this.streams.idOf(key, ts);
+    if (sid === 0) sid = this.sids[code] = this.streams.idOf(this.keys.keyOf(code), ts);
     return sid;
+  }
+
+  /** The parameter array of a `rows`-row statement of `columns` columns, made once and refilled. */
+  private params<T>(cache: Map<number, T[]>, columns: number, rows: number): T[] {
+    let params = cache.get(rows);
+    if (params === undefined) {
+      params = new Array<T>(columns * rows);
+      cache.set(rows, params);
+    }
+    return params;
   }
 
   /** The multi-row INSERT of `rows` rows into `target` (`table (columns)`, `columns` of them), prepared once. */
