@@ -1,4 +1,5 @@
 import type { Forecast } from '../engine/reading.ts';
+import { streamCodes } from '../engine/streamCodes.ts';
 import type { TickForecasts } from '../engine/tickForecasts.ts';
 import { StreamPatterns } from '../serve/streamPattern.ts';
 import type { AlertConfig, AlertRule } from './alertConfig.ts';
@@ -60,6 +61,12 @@ export interface StreamAlertState {
   interval: number;
 }
 
+/** A stream's lifecycle state where the tracker keeps it: with its key and the rule its key matches. */
+interface TrackedStream extends StreamAlertState {
+  readonly stream: string;
+  readonly rule: AlertRule;
+}
+
 /**
  * The alert lifecycle of every stream: opens after `minReadings` readings in a
  * row at or above the rule's `open` likelihood, escalates to critical when the
@@ -70,9 +77,9 @@ export interface StreamAlertState {
  * missing-data alert, resolved by its next reading.
  */
 export class AlertTracker {
-  private readonly states = new Map<string, StreamAlertState>();
+  /** By the stream key's code (streamCodes.ts): the tick's rows carry codes, so no key is looked up per reading. */
+  private readonly states: (TrackedStream | undefined)[] = [];
   private readonly matchers: { rule: AlertRule; patterns: StreamPatterns }[];
-  private readonly ruleOf = new Map<string, AlertRule>();
 
   constructor(private readonly config: AlertConfig) {
     this.matchers = config.rules.map((rule) => {
@@ -84,10 +91,9 @@ export class AlertTracker {
 
   /** Takes one reading's forecast (in per-stream order); returns the events it causes (usually none). */
   observe(forecasts: TickForecasts, j: number, now: number, events: AlertEvent[] = []): AlertEvent[] {
-    const stream = forecasts.stream[j];
     const ts = forecasts.ts[j];
-    const s = this.stateOf(stream);
-    const rule = this.rule(stream);
+    const s = this.states[forecasts.code[j]] ?? this.track(forecasts.code[j], forecasts.stream[j]);
+    const { stream, rule } = s;
     const l = forecasts.likelihood[j];
     if (forecasts.horizons.length > 0) {
       const next = forecasts.pointTs[j * forecasts.horizons.length];
@@ -130,7 +136,7 @@ export class AlertTracker {
 
   /** True while the stream has an alert open, or is in the quiet time after one (at reading time `ts`). */
   isBusy(stream: string, ts: number): boolean {
-    const s = this.states.get(stream);
+    const s = this.states[streamCodes.codeOf(stream)];
     return s !== undefined && (s.open !== null || ts < s.quietUntil);
   }
 
@@ -139,7 +145,9 @@ export class AlertTracker {
     const factor = this.config.missingAfterIntervals;
     const events: AlertEvent[] = [];
     if (factor <= 0) return events;
-    for (const [stream, s] of this.states) {
+    for (const s of this.states) {
+      if (s === undefined) continue;
+      const stream = s.stream;
       if (s.open !== null || !(s.interval > 0) || now - s.seenAt < factor * s.interval) continue;
       s.open = { id: `${stream}@missing@${s.lastTs}`, kind: 'missing', openedAt: s.lastTs, peak: 1, severity: 'warning' };
       events.push(this.event(stream, s.open, 'firing', null, null, `no reading for ${Math.round((now - s.seenAt) / 1000)} s (typically every ${Math.round(s.interval / 1000)} s)`));
@@ -150,29 +158,22 @@ export class AlertTracker {
   /** Brings back alerts that were open when the service stopped, so they resolve instead of opening twice. */
   restore(open: readonly RestoredAlert[], now: number): void {
     for (const a of open) {
-      const s = this.stateOf(a.stream);
+      const code = streamCodes.codeOf(a.stream);
+      const s = this.states[code] ?? this.track(code, a.stream);
       s.open = { id: a.id, kind: a.kind, openedAt: a.openedAt, peak: a.peak, severity: a.severity };
       s.lastTs = a.openedAt;
       s.seenAt = now;
     }
   }
 
-  private stateOf(stream: string): StreamAlertState {
-    let s = this.states.get(stream);
-    if (s === undefined) {
-      s = { above: 0, below: 0, open: null, quietUntil: -Infinity, lastTs: -Infinity, seenAt: 0, interval: NaN };
-      this.states.set(stream, s);
-    }
+  /** A fresh state for the stream with this code and key, under the first rule whose pattern matches it (else the last). */
+  private track(code: number, stream: string): TrackedStream {
+    const rule = this.matchers.find((m) => m.patterns.matches(stream))?.rule ?? this.matchers[this.matchers.length - 1].rule;
+    const s: TrackedStream = { stream, rule, above: 0, below: 0, open: null, quietUntil: -Infinity, lastTs: -Infinity, seenAt: 0, interval: NaN };
+    // Filled up to the code (not a sparse write, which would turn the array into a dictionary).
+    while (this.states.length <= code) this.states.push(undefined);
+    this.states[code] = s;
     return s;
-  }
-
-  private rule(stream: string): AlertRule {
-    let rule = this.ruleOf.get(stream);
-    if (rule === undefined) {
-      rule = this.matchers.find((m) => m.patterns.matches(stream))?.rule ?? this.matchers[this.matchers.length - 1].rule;
-      this.ruleOf.set(stream, rule);
-    }
-    return rule;
   }
 
   private event(stream: string, open: OpenAlert, status: AlertEvent['status'], resolvedAt: number | null, f: Forecast | null, summary: string): AlertEvent {

@@ -5,6 +5,7 @@ import { allocRowInputs, allocRowOutputs, type RowInputs, type RowOutputs } from
 import type { RoundExecutor } from './roundExecutor.ts';
 import type { StateTable, StreamState } from './stateTable.ts';
 import { Stat, STAT_COUNT } from './streamStats.ts';
+import { streamCodes } from './streamCodes.ts';
 import { checkReadingShape } from './validateReading.ts';
 
 /** A reading of the tick that was refused: its index in the tick, code and reason. */
@@ -22,6 +23,8 @@ export interface TickOutput extends RowOutputs {
   readonly count: number;
   /** Index of row p's reading in the tick's input. */
   readonly readingIndex: Int32Array;
+  /** Row p's stream, as its code (streamCodes.ts). */
+  readonly code: Int32Array;
   readonly rejected: readonly RejectedIndex[];
   /** Batched steps this tick took (more than one when a stream had several readings). */
   readonly rounds: number;
@@ -66,7 +69,7 @@ export class Engine {
   private doneTo = 0;
   /** The tick's accepted readings in round order, shared with compute threads. */
   private rows: RowInputs = allocRowInputs(0);
-  private out: RowOutputs & { count: number; readingIndex: Int32Array; rejected: RejectedIndex[]; rounds: number };
+  private out: RowOutputs & { count: number; readingIndex: Int32Array; code: Int32Array; rejected: RejectedIndex[]; rounds: number };
 
   /** @throws ModelShapeError when the model does not take this engine's features or the table's hidden size. */
   constructor(executor: RoundExecutor, table: StateTable, options: EngineOptions) {
@@ -82,7 +85,7 @@ export class Engine {
     this.maxKeyLength = options.maxKeyLength;
     this.modelVersion = options.modelVersion;
     this.loader = options.loader;
-    this.out = { ...allocRowOutputs(0, this.horizons.length), count: 0, readingIndex: new Int32Array(0), rejected: [], rounds: 0 };
+    this.out = { ...allocRowOutputs(0, this.horizons.length), count: 0, readingIndex: new Int32Array(0), code: new Int32Array(0), rejected: [], rounds: 0 };
   }
 
   /** Swaps in a new model of the same spec, between ticks. */
@@ -171,7 +174,9 @@ export class Engine {
       }
       // checkReadingShape has established these types.
       const { stream, ts, value } = r as { stream: string; ts: number; value: number };
-      let slot = table.slotOf(stream);
+      // The key's one lookup of the tick: its code indexes the table here and every later stage's state.
+      const code = streamCodes.codeOf(stream);
+      let slot = table.slotOfCode(code);
       if (slot < 0 && this.loader !== undefined) {
         const state = this.loader(stream);
         if (state !== undefined) {
@@ -192,7 +197,7 @@ export class Engine {
       } else {
         // Growing reallocates the table's arrays: rows handed out early must be finished first.
         if (table.full) this.finishEarly();
-        slot = table.ensure(stream);
+        slot = table.ensure(stream, code);
         if (table.generation !== this.tableGeneration) this.reserveSlots();
       }
       if (this.slotStamp[slot] !== tick) {
@@ -204,6 +209,7 @@ export class Engine {
       this.slotSeenAt[slot] = now;
       const row = accepted++;
       out.readingIndex[row] = i;
+      out.code[row] = code;
       if (round === 0) {
         const p = firsts++;
         rows.slot[p] = slot;
@@ -264,7 +270,7 @@ export class Engine {
     this.fill = new Int32Array(cap + 1);
     this.rows = allocRowInputs(cap);
     const { count, rejected, rounds } = this.out;
-    this.out = { ...allocRowOutputs(cap, this.horizons.length), count, readingIndex: new Int32Array(cap), rejected, rounds };
+    this.out = { ...allocRowOutputs(cap, this.horizons.length), count, readingIndex: new Int32Array(cap), code: new Int32Array(cap), rejected, rounds };
     this.reserveSlots();
   }
 

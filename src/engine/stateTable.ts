@@ -1,6 +1,7 @@
 import { StreamStateError } from '../errors.ts';
 import { sharedF32, sharedF64 } from '../util/shared.ts';
 import { initStats, STAT_COUNT } from './streamStats.ts';
+import { streamCodes } from './streamCodes.ts';
 
 /** Everything the engine knows about one stream: serialisable, movable between workers. */
 export interface StreamState {
@@ -24,6 +25,8 @@ export class StateTable {
   hidden: Float32Array;
   stats: Float64Array;
   private readonly slots = new Map<string, number>();
+  /** The same, by the key's code (streamCodes.ts; -1: not here), so a tick looks a key up once. */
+  private slotByCode = new Int32Array(0);
   private keys: (string | undefined)[] = [];
   private readonly free: number[] = [];
   private capacity: number;
@@ -55,8 +58,13 @@ export class StateTable {
     return this.slots.get(key) ?? -1;
   }
 
-  /** The slot of `key`, creating a fresh stream (zero state) if needed. */
-  ensure(key: string): number {
+  /** The slot of the stream whose key has this code, or -1 when it is not in the table. */
+  slotOfCode(code: number): number {
+    return code < this.slotByCode.length ? this.slotByCode[code] : -1;
+  }
+
+  /** The slot of `key` (its code given when the caller has it), creating a fresh stream (zero state) if needed. */
+  ensure(key: string, code = streamCodes.codeOf(key)): number {
     const found = this.slots.get(key);
     if (found !== undefined) return found;
     let slot = this.free.pop();
@@ -66,6 +74,12 @@ export class StateTable {
     }
     this.slots.set(key, slot);
     this.keys[slot] = key;
+    if (code >= this.slotByCode.length) {
+      const grown = new Int32Array(Math.max(code + 1, 2 * this.slotByCode.length, 1024)).fill(-1);
+      grown.set(this.slotByCode);
+      this.slotByCode = grown;
+    }
+    this.slotByCode[code] = slot;
     this.hidden.fill(0, slot * this.hiddenSize, (slot + 1) * this.hiddenSize);
     initStats(this.stats, slot * STAT_COUNT);
     return slot;
@@ -113,6 +127,7 @@ export class StateTable {
     const slot = this.slots.get(key);
     if (slot === undefined) return undefined;
     this.slots.delete(key);
+    this.slotByCode[streamCodes.codeOf(key)] = -1;
     this.keys[slot] = undefined;
     this.free.push(slot);
     return state;

@@ -75,7 +75,7 @@ export class TickForecasts {
       // Accepted readings passed validation, so they have the Reading shape.
       const r = readings[out.readingIndex[j]] as Reading;
       c.stream[j] = r.stream;
-      c.code[j] = streamCodes.codeOf(r.stream);
+      c.code[j] = out.code[j];
       c.ts[j] = r.ts;
       c.value[j] = r.value;
       const interval = out.interval[j];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StateTable } from '../../src/engine/stateTable.ts';
+import { streamCodes } from '../../src/engine/streamCodes.ts';
 import { decodeStreamState, encodeStreamState } from '../../src/engine/streamStateCodec.ts';
 import { Stat, STAT_COUNT } from '../../src/engine/streamStats.ts';
 import { StreamStateError } from '../../src/errors.ts';
@@ -36,6 +37,23 @@ describe('StateTable', () => {
     t.remove('old');
     expect(t.ensure('new')).toBe(s);
     expect(t.exportState('new')?.hidden).toEqual(new Float32Array(2));
+  });
+
+  it('finds a stream by its key\'s code as by its key, through removal, reuse and import', () => {
+    const t = new StateTable(2, 2);
+    const keys = ['code/a', 'code/b', 'code/c'];
+    const codes = keys.map((k) => streamCodes.codeOf(k));
+    expect(codes.map((c) => t.slotOfCode(c))).toEqual([-1, -1, -1]);
+    for (const k of keys) t.ensure(k);
+    const moved = t.remove('code/b');
+    t.ensure('code/d');
+    if (moved === undefined) throw new Error('expected a state');
+    const other = new StateTable(2, 1);
+    other.importState(moved);
+    for (const k of [...keys, 'code/d']) expect(t.slotOfCode(streamCodes.codeOf(k))).toBe(t.slotOf(k));
+    expect(t.slotOfCode(codes[1])).toBe(-1);
+    expect(other.slotOfCode(codes[1])).toBe(other.slotOf('code/b'));
+    expect(other.slotOfCode(codes[0])).toBe(-1);
   });
 
   it('refuses a state whose hidden size does not fit', () => {
