@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { startTsWorker } from '../../src/util/tsWorker.ts';
+import { ReadingBatch } from './readingBatch.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/forecaster.js', import.meta.url));
 export const TOKEN = 'bench-token-0123456789abcdef';
@@ -86,7 +87,6 @@ export async function runLoad(
   // When each reading was sent (epoch ms), by stream and round (a ring of SENT_RING rounds per stream;
   // far more than a window holds in flight), shared with the subscriber's thread: the harness's own
   // bookkeeping stays small beside the service's.
-  const quoted = keys.map((k) => JSON.stringify(k));
   const sentAt = new Float64Array(new SharedArrayBuffer(opts.streams * SENT_RING * 8)).fill(Number.NaN);
   const flags = new Int32Array(new SharedArrayBuffer(4));
   const T0 = Date.UTC(2026, 1, 1);
@@ -102,6 +102,7 @@ export async function runLoad(
   const runs = producers.map(
     (ws, p) =>
       new Promise<void>((resolve) => {
+        const batch = new ReadingBatch(keys);
         let inFlight = 0;
         let round = opts.round0;
         let offset = 0;
@@ -125,20 +126,20 @@ export async function runLoad(
         const send = () => {
           while (!stop && inFlight < opts.window && sent < due()) {
             sent++;
-            let text = '[';
             const sentClock = clock();
+            batch.begin();
             for (let i = 0; i < opts.batch; i++) {
               const s = p * per + offset;
               // A sensor's reading: two decimals, as thermometers and meters report them.
-              const value = Math.round((Math.sin(round / 10 + offset) * 10 + 20) * 100) / 100;
-              text += `${i > 0 ? ',' : ''}{"stream":${quoted[s]},"ts":${T0 + round * 60_000},"value":${value}}`;
+              batch.add(s, T0 + round * 60_000, Math.round((Math.sin(round / 10 + offset) * 10 + 20) * 100));
               sentAt[s * SENT_RING + (round % SENT_RING)] = sentClock;
               if (++offset === per) {
                 offset = 0;
                 round++;
               }
             }
-            ws.send(`${text}]`);
+            // ws copies the message before masking it, so the batch's buffer is free again at once.
+            ws.send(batch.end(), { binary: false });
             inFlight++;
           }
           if (stop && inFlight === 0) resolve();
