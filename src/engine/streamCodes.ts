@@ -63,6 +63,8 @@ export class KeySender {
 /** The receiving side: the keys by code, as deltas told them. */
 export class KeyTable {
   private readonly keys: string[] = [];
+  /** Codes by key: built on first use (most tables only map codes to keys). */
+  private codes: Map<string, number> | null = null;
 
   /**
    * Every table is a prefix of the process's one code list, so a delta may
@@ -71,7 +73,16 @@ export class KeyTable {
    */
   apply(delta: KeyDelta): void {
     if (delta.base > this.keys.length) throw new RangeError(`stream key delta starts at code ${delta.base}; this table holds ${this.keys.length}`);
-    for (let i = this.keys.length - delta.base; i < delta.keys.length; i++) this.keys.push(delta.keys[i]);
+    for (let i = this.keys.length - delta.base; i < delta.keys.length; i++) {
+      this.codes?.set(delta.keys[i], this.keys.length);
+      this.keys.push(delta.keys[i]);
+    }
+  }
+
+  /** The code of a key this table has been told, or undefined. */
+  codeOf(key: string): number | undefined {
+    this.codes ??= new Map(this.keys.map((k, code) => [k, code]));
+    return this.codes.get(key);
   }
 
   keyOf(code: number): string {

@@ -1,7 +1,6 @@
 import type { Engine } from '../engine/engine.ts';
 import type { StreamState } from '../engine/stateTable.ts';
 import type { StateSnapshots } from './stateSnapshots.ts';
-import type { WrittenTick } from './tickWriter.ts';
 
 /**
  * Knows, for each stream, the id of the last stored reading its in-memory state
@@ -15,11 +14,18 @@ export class SnapshotTracker {
    * `trackChanges` false: only the last reading ids are kept, for a caller that
    * is sent the states to save (the writer thread: the main thread knows what
    * changed), so no set of every stream key grows where nothing reads it.
+   * `committedIdOf`: where the last reading ids of committed ticks are kept
+   * instead of `afterTick` (the writer's own, by code: no Map work per reading);
+   * recovered streams' ids are kept here, and a committed id wins.
    */
-  constructor(private readonly snapshots: StateSnapshots, private readonly trackChanges = true) {}
+  constructor(
+    private readonly snapshots: StateSnapshots,
+    private readonly trackChanges = true,
+    private readonly committedIdOf?: (key: string) => number | undefined,
+  ) {}
 
   /** Records a committed tick (its readings are in the engine's state already). */
-  afterTick(written: WrittenTick): void {
+  afterTick(written: { readonly lastReadingIds: ReadonlyMap<string, number> }): void {
     for (const [key, id] of written.lastReadingIds) {
       this.lastReadingId.set(key, id);
       if (this.trackChanges) this.dirty.add(key);
@@ -40,7 +46,7 @@ export class SnapshotTracker {
   }
 
   lastIdOf(key: string): number | undefined {
-    return this.lastReadingId.get(key);
+    return this.committedIdOf?.(key) ?? this.lastReadingId.get(key);
   }
 
   /** Saves the state of every stream changed since the last snapshot. Returns how many. */
@@ -58,7 +64,7 @@ export class SnapshotTracker {
   saveStates(states: readonly StreamState[], modelVersion: number): number {
     const items: { state: StreamState; lastReadingId: number }[] = [];
     for (const state of states) {
-      const id = this.lastReadingId.get(state.key);
+      const id = this.lastIdOf(state.key);
       if (id !== undefined) items.push({ state, lastReadingId: id });
     }
     this.snapshots.save(items, modelVersion);

@@ -7,9 +7,8 @@ import { POINT_FIELDS } from './forecastPoints.ts';
 import { ReadingIndex, type ReadingIndexOptions } from './readingIndex.ts';
 import { packTick, type PackedTick } from './writerProtocol.ts';
 
-/** What a committed tick left in the store: for each stream in it, the id of its last reading. */
+/** What a commit left in the store. */
 export interface WrittenTick {
-  readonly lastReadingIds: ReadonlyMap<string, number>;
   readonly readings: number;
 }
 
@@ -41,13 +40,18 @@ export class TickWriter {
   private tickSids = new Float64Array(1024);
   private readonly readingParams = new Map<number, number[]>();
   private readonly forecastParams = new Map<number, (number | Uint8Array)[]>();
+  /** Each code's last committed reading id (0: none yet), and the (code, id) pairs of the transaction in progress. */
+  private lastIds = new Float64Array(1024);
+  private pendingCodes = new Int32Array(1024);
+  private pendingIds = new Float64Array(1024);
+  private pending = 0;
   private readonly writeAll: (ticks: readonly PackedTick[]) => WrittenTick;
 
   constructor(private readonly db: Db, private readonly file: string, private readonly indexOptions?: ReadingIndexOptions) {
     this.streams = new StreamIds(db);
     this.writeAll = db.transaction((ticks: readonly PackedTick[]) => {
       const index = this.index;
-      const last = new Map<string, number>();
+      this.pending = 0;
       let readings = 0;
       for (const t of ticks) {
         this.keys.apply(t.keys);
@@ -75,23 +79,26 @@ export class TickWriter {
             fparams[p++] = t.modelVersion[i];
             // A view of the reading's points (better-sqlite3 binds any Uint8Array as a BLOB).
             fparams[p++] = new Uint8Array(t.points.buffer, t.points.byteOffset + i * size * 8, size * 8);
-            last.set(this.keys.keyOf(t.codes[i]), rid);
+            this.pend(t.codes[i], rid);
             index.stage(sids[i], t.ts[i], rid, t.value[i]);
           }
           this.insert(this.forecastStatements, 'forecasts (reading_id, made_at, model_version, points)', 4, rows).run(fparams);
         }
         readings += n;
       }
-      return { lastReadingIds: last, readings };
+      return { readings };
     });
   }
 
   /**
-   * Commits the tick's accepted readings and forecasts, or nothing.
+   * Commits the tick's accepted readings and forecasts, or nothing; says, for each stream in it, the id of its last reading.
    * @throws StoreError naming the file (FC_ERR_STORE_FULL, FC_ERR_STORE_WRITE, …); the transaction is rolled back.
    */
-  write(tick: Tick): WrittenTick {
-    return this.writeMany([packTick(tick, this.ownKeys)]);
+  write(tick: Tick): WrittenTick & { readonly lastReadingIds: ReadonlyMap<string, number> } {
+    const written = this.writeMany([packTick(tick, this.ownKeys)]);
+    const lastReadingIds = new Map<string, number>();
+    for (let i = 0; i < this.pending; i++) lastReadingIds.set(this.keys.keyOf(this.pendingCodes[i]), this.pendingIds[i]);
+    return { ...written, lastReadingIds };
   }
 
   /** Commits several packed ticks in one transaction (group commit), or none of them. */
@@ -99,6 +106,7 @@ export class TickWriter {
     try {
       const written = this.writeAll(ticks);
       this.index.commit();
+      for (let i = 0; i < this.pending; i++) this.lastIds[this.pendingCodes[i]] = this.pendingIds[i];
       return written;
     } catch (err) {
       // Ids of streams inserted in the rolled-back transaction are gone.
@@ -109,10 +117,36 @@ export class TickWriter {
     }
   }
 
+  /** The id of the stream's last reading committed by this writer, or undefined when it committed none. */
+  lastIdOf(key: string): number | undefined {
+    const code = this.keys.codeOf(key);
+    const id = code === undefined || code >= this.lastIds.length ? 0 : this.lastIds[code];
+    return id > 0 ? id : undefined;
+  }
+
   /** The readings waiting to be indexed by stream (loaded from the file on first use); the writer drives its `step`. */
   get index(): ReadingIndex {
     this.indexer ??= new ReadingIndex(this.db, this.file, this.indexOptions);
     return this.indexer;
+  }
+
+  /** Notes (code, reading id) for the transaction in progress, and makes room for the code in `lastIds`. */
+  private pend(code: number, id: number): void {
+    if (this.pending === this.pendingCodes.length) {
+      const codes = new Int32Array(this.pending * 2);
+      codes.set(this.pendingCodes);
+      const ids = new Float64Array(this.pending * 2);
+      ids.set(this.pendingIds);
+      this.pendingCodes = codes;
+      this.pendingIds = ids;
+    }
+    if (code >= this.lastIds.length) {
+      const grown = new Float64Array(Math.max(code + 1, this.lastIds.length * 2));
+      grown.set(this.lastIds);
+      this.lastIds = grown;
+    }
+    this.pendingCodes[this.pending] = code;
+    this.pendingIds[this.pending++] = id;
   }
 
   /** The stream id of the key with this code, looked up (or the stream created) on its first reading. */

@@ -29,8 +29,9 @@ const log = baseLog.child({ component: 'store-writer' });
 // Webhook deliveries run here, beside the outbox they drain; the backlog of an earlier run goes first.
 const delivery = webhook === null ? null : new WebhookDelivery(store.alerts, webhook, baseLog.child({ component: 'webhook' }));
 delivery?.kick();
-// The main thread sends the states to save: here only each stream's last reading id is needed.
-const tracker = new SnapshotTracker(store.snapshots, false);
+// The main thread sends the states to save: here only each stream's last reading id is needed,
+// which the writer keeps by code as it commits.
+const tracker = new SnapshotTracker(store.snapshots, false, (key) => store.writer.lastIdOf(key));
 // A stream's latest reading: in the index by time (readings are refused out of order), or waiting to be indexed.
 const lastIndexed = store.db.prepare<[number], { id: number }>('SELECT id FROM reading_index WHERE stream_id = ? ORDER BY ts DESC, id DESC LIMIT 1');
 
@@ -64,7 +65,6 @@ function handle(first: WriterRequest): boolean {
       try {
         const written = store.writer.writeMany(ticks.map((t) => t.tick));
         committed += written.readings;
-        tracker.afterTick(written);
         for (const t of ticks) reply({ id: t.id, ok: true, count: t.tick.codes.length });
       } catch (err) {
         for (const t of ticks) reply(failure(t.id, err));

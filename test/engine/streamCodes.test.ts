@@ -30,4 +30,17 @@ describe('stream codes', () => {
     expect([0, 1, 2, 3].map((c) => table.keyOf(c))).toEqual(['a', 'b', 'c', 'd']);
     expect(() => table.apply({ base: 6, keys: ['g'] })).toThrow(RangeError);
   });
+
+  it('finds a key\'s code on the receiving side, for keys told before and after the first lookup', () => {
+    const codes = new StreamCodes();
+    const sender = new KeySender(codes);
+    const table = new KeyTable();
+    for (const k of ['a', 'b']) codes.codeOf(k);
+    table.apply(sender.delta());
+    expect(table.codeOf('b')).toBe(codes.codeOf('b'));
+    for (const k of ['c', 'a', 'd']) codes.codeOf(k);
+    table.apply(sender.delta());
+    for (const k of ['a', 'b', 'c', 'd']) expect(table.codeOf(k)).toBe(codes.codeOf(k));
+    expect(table.codeOf('never-sent')).toBeUndefined();
+  });
 });
