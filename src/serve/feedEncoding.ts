@@ -135,10 +135,12 @@ class PrintedTimes {
     this.value.fill(Number.NaN);
   }
 
-  print(out: JsonBytes, place: number, x: number): void {
+  /** Prints `a[i]` at `place`. */
+  print(out: JsonBytes, place: number, a: Float64Array, i: number): void {
+    const x = a[i];
     if (this.value[place] === x) return out.again(this.start[place], this.length[place]);
     const start = out.length;
-    out.exact(x);
+    out.exactAt(a, i);
     this.value[place] = x;
     this.start[place] = start;
     this.length[place] = out.length - start;
@@ -165,34 +167,33 @@ export function encodeFrame(p: PackedForecasts, keys: PrintedKeys, out: JsonByte
     out.raw(K_STREAM);
     out.raw(keys.bytesOf(p.codes[i]));
     out.raw(K_TS);
-    times.print(out, 0, n[at]);
+    times.print(out, 0, n, at);
     out.raw(K_VALUE);
-    out.exact(n[at + 1]);
+    out.exactAt(n, at + 1);
     out.raw(K_VERSION);
-    out.exact(n[at + 2]);
-    const score = n[at + 3];
-    const likelihood = n[at + 4];
+    out.exactAt(n, at + 2);
+    const head = at;
     at += HEAD_NUMS;
     const points = p.points[i];
     for (let q = 0; q < points; q++, at += POINT_NUMS) {
       out.raw(q === 0 ? K_FIRST_POINT : K_NEXT_POINT);
-      out.exact(n[at]);
+      out.exactAt(n, at);
       out.raw(K_TS);
-      times.print(out, 1 + q, n[at + 1]);
+      times.print(out, 1 + q, n, at + 1);
       const d = pointDecimals(n[at + 3]);
       out.raw(K_MEAN);
-      printAt(out, n[at + 2], d);
+      printAt(out, n, at + 2, d);
       out.raw(K_SCALE);
-      printAt(out, n[at + 3], d);
+      printAt(out, n, at + 3, d);
       out.raw(K_LOWER);
-      printAt(out, n[at + 4], d);
+      printAt(out, n, at + 4, d);
       out.raw(K_UPPER);
-      printAt(out, n[at + 5], d);
+      printAt(out, n, at + 5, d);
     }
     out.raw(points > 0 ? K_POINTS_SCORE : K_NO_POINTS_SCORE);
-    out.fixed(score, SCORE_DECIMALS);
+    out.fixedAt(n, head + 3, SCORE_DECIMALS);
     out.raw(K_LIKELIHOOD);
-    out.fixed(likelihood, SCORE_DECIMALS);
+    out.fixedAt(n, head + 4, SCORE_DECIMALS);
     out.raw(END);
     lengths[i] = out.length - starts[i];
   }
@@ -200,7 +201,8 @@ export function encodeFrame(p: PackedForecasts, keys: PrintedKeys, out: JsonByte
   return { bytes: out.take(), starts, lengths };
 }
 
-function printAt(out: JsonBytes, x: number, decimals: number): void {
-  if (decimals < 0) out.exact(x);
-  else out.fixed(x, decimals);
+/** `a[i]` to `decimals` places, or exactly when `decimals` is negative (numbers by index: see `JsonBytes.exactAt`). */
+function printAt(out: JsonBytes, a: Float64Array, i: number, decimals: number): void {
+  if (decimals < 0) out.exactAt(a, i);
+  else out.fixedAt(a, i, decimals);
 }

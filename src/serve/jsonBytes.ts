@@ -21,6 +21,8 @@ const encoder = new TextEncoder();
 export class JsonBytes {
   private buf: Uint8Array;
   private at = 0;
+  /** For `exact` and `fixed` of a lone number. */
+  private readonly scratch = new Float64Array(1);
   /** Scratch for a number's digits, written right to left. */
   private readonly digits = new Uint8Array(32);
 
@@ -97,6 +99,16 @@ export class JsonBytes {
    * and decimals of up to 9 places, such as sensor readings.
    */
   exact(x: number): void {
+    this.scratch[0] = x;
+    this.exactAt(this.scratch, 0);
+  }
+
+  /**
+   * `exact` of `a[i]`. Printers of many numbers pass them this way: a double
+   * passed to a call that is not inlined is boxed, a heap allocation per number.
+   */
+  exactAt(a: Float64Array, i: number): void {
+    const x = a[i];
     if (!Number.isFinite(x)) return this.null();
     if (Number.isSafeInteger(x)) return this.scaled(x, 0);
     for (let d = 1; d <= EXACT_DECIMALS; d++) {
@@ -111,6 +123,13 @@ export class JsonBytes {
    * zeros: the decimal that JSON reads back as the double nearest to it. Non-finite as null.
    */
   fixed(x: number, decimals: number): void {
+    this.scratch[0] = x;
+    this.fixedAt(this.scratch, 0, decimals);
+  }
+
+  /** `fixed` of `a[i]` (see `exactAt`). */
+  fixedAt(a: Float64Array, i: number, decimals: number): void {
+    const x = a[i];
     if (!Number.isFinite(x)) return this.null();
     const m = Math.round(x * POW10[decimals]);
     if (Math.abs(m) < MAX_SCALED) return this.scaled(m, decimals);

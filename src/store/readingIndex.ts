@@ -44,6 +44,7 @@ export class ReadingIndex {
   private flushing: { order: Int32Array; count: number; done: number } | null = null;
   private keys = new Float64Array(0);
   private readonly inserts = new Map<number, ReturnType<Db['prepare']>>();
+  private readonly paramArrays = new Map<number, number[]>();
   private readonly setMark;
   private readonly writeChunk: (from: number, to: number, last: boolean) => void;
 
@@ -54,10 +55,13 @@ export class ReadingIndex {
       const f = this.flushing as { order: Int32Array; count: number };
       for (let start = from; start < to; start += ROWS) {
         const end = Math.min(start + ROWS, to);
-        const params: number[] = [];
-        for (let k = start; k < end; k++) {
+        const params = this.params(end - start);
+        for (let k = start, p = 0; k < end; k++) {
           const i = f.order[k];
-          params.push(this.sid[i], this.ts[i], this.rid[i], this.value[i]);
+          params[p++] = this.sid[i];
+          params[p++] = this.ts[i];
+          params[p++] = this.rid[i];
+          params[p++] = this.value[i];
         }
         this.insert(end - start).run(params);
       }
@@ -72,14 +76,18 @@ export class ReadingIndex {
     return this.length;
   }
 
-  /** Adds a reading of the transaction in progress (`commit` or `rollback` follows). */
-  stage(sid: number, ts: number, rid: number, value: number): void {
+  /**
+   * Adds a reading of the transaction in progress (`commit` or `rollback` follows): its time and
+   * value are `ts[at]` and `value[at]` (by index: a double passed to a call is boxed, an allocation
+   * per reading on the writer's hot path).
+   */
+  stage(sid: number, rid: number, ts: Float64Array, value: Float64Array, at: number): void {
     const i = this.length + this.staged;
     if (i === this.sid.length) this.grow(i * 2);
     this.sid[i] = sid;
-    this.ts[i] = ts;
+    this.ts[i] = ts[at];
     this.rid[i] = rid;
-    this.value[i] = value;
+    this.value[i] = value[at];
     this.staged++;
   }
 
@@ -164,7 +172,13 @@ export class ReadingIndex {
   private load(): void {
     const mark = indexMark(this.db);
     const rows = this.db.prepare('SELECT stream_id, ts, id, value FROM readings WHERE id > ? ORDER BY id').raw().iterate(mark) as IterableIterator<[number, number, number, number]>;
-    for (const [sid, ts, rid, value] of rows) this.stage(sid, ts, rid, value);
+    const ts1 = new Float64Array(1);
+    const value1 = new Float64Array(1);
+    for (const [sid, ts, rid, value] of rows) {
+      ts1[0] = ts;
+      value1[0] = value;
+      this.stage(sid, rid, ts1, value1, 0);
+    }
     this.commit();
   }
 
@@ -177,6 +191,16 @@ export class ReadingIndex {
     this.ts = copy(this.ts, new Float64Array(capacity));
     this.rid = copy(this.rid, new Float64Array(capacity));
     this.value = copy(this.value, new Float64Array(capacity));
+  }
+
+  /** The parameter array of a `rows`-row INSERT, made once and refilled. */
+  private params(rows: number): number[] {
+    let params = this.paramArrays.get(rows);
+    if (params === undefined) {
+      params = new Array<number>(4 * rows).fill(0);
+      this.paramArrays.set(rows, params);
+    }
+    return params;
   }
 
   private insert(rows: number): ReturnType<Db['prepare']> {

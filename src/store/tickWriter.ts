@@ -80,7 +80,7 @@ export class TickWriter {
             // A view of the reading's points (better-sqlite3 binds any Uint8Array as a BLOB).
             fparams[p++] = new Uint8Array(t.points.buffer, t.points.byteOffset + i * size * 8, size * 8);
             this.pend(t.codes[i], rid);
-            index.stage(sids[i], t.ts[i], rid, t.value[i]);
+            index.stage(sids[i], rid, t.ts, t.value, i);
           }
           this.insert(this.forecastStatements, 'forecasts (reading_id, made_at, model_version, points)', 4, rows).run(fparams);
         }
