@@ -20,7 +20,7 @@ export const Stat = {
   PRIOR_SCALE: 6,
   /** The last reading's value. */
   LAST_VALUE: 7,
-  /** Anomaly: the largest one-step forecast error of the recent past, decaying (raw units); 0 before any. */
+  /** Anomaly: the largest recent-mean forecast error of the recent past, decaying (raw units); 0 before any. */
   RESID_MAX: 8,
   /** Anomaly: readings in a row equal to the one before. */
   FLAT_RUN: 9,
@@ -28,13 +28,17 @@ export const Stat = {
   FLAT_SHARE: 10,
   /** Slow variance of the readings (memory ~1/LONG_ALPHA readings, outliers not clipped): a floor under the fast σ. */
   LONG_VAR: 11,
+  /** Anomaly: the recent mean of the one-step forecast error |x − μ| (an EWMA over ~ERR_MEMORY readings; raw units). */
+  ERR_MEAN: 12,
 } as const;
 
-export const STAT_COUNT = 12;
+export const STAT_COUNT = 13;
 /** The row of layout 1 (before the anomaly fields); a layout-1 snapshot loads with fresh anomaly fields. */
 export const STAT_COUNT_V1 = 8;
 /** The row of layout 2 (before the slow variance); it loads with the slow variance started at the fast one. */
 export const STAT_COUNT_V2 = 11;
+/** The row of layout 3 (before the recent mean error); it loads with that mean at 0. */
+export const STAT_COUNT_V3 = 12;
 
 /** Writes a fresh stream's row. */
 export function initStats(stats: Float64Array, offset: number): void {
@@ -53,6 +57,7 @@ export function initStats(stats: Float64Array, offset: number): void {
 /** The anomaly fields of a fresh row (also of a row loaded from a layout-1 snapshot). */
 export function initAnomalyStats(stats: Float64Array, offset: number): void {
   stats[offset + Stat.RESID_MAX] = 0;
+  stats[offset + Stat.ERR_MEAN] = 0;
   stats[offset + Stat.FLAT_RUN] = 0;
   stats[offset + Stat.FLAT_SHARE] = 0.5;
 }

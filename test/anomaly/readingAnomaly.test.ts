@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ANOMALY_WARMUP, RESID_HALF_LIFE, scoreReading } from '../../src/anomaly/readingAnomaly.ts';
+import { ANOMALY_WARMUP, ERR_MEMORY, RESID_HALF_LIFE, scoreReading } from '../../src/anomaly/readingAnomaly.ts';
 import { initStats, Stat, STAT_COUNT } from '../../src/engine/streamStats.ts';
 
 /** Feeds (value, prior mean, prior scale) readings through one stream row; returns [score, likelihood] per reading. */
@@ -28,26 +28,37 @@ describe('reading anomaly score and likelihood', () => {
     expect(score).toBeCloseTo(0.95, 6);
   });
 
-  it('compares each error with the largest recent error, decaying by half every RESID_HALF_LIFE readings', () => {
-    // Errors of 1 past the warm-up (prior mean 0, values alternating ±1), then an error of 3.
-    const n = ANOMALY_WARMUP + 10;
-    const rows: [number, number, number][] = [];
-    for (let i = 0; i < n; i++) rows.push([i % 2 === 0 ? 1 : -1, 0, 1]);
-    rows.push([3, 0, 1]);
-    const out = feed(rows);
-    // Running max of |error| before the last reading: 1 (refreshed every reading, so no decay below it).
-    const r = 3 / 1;
-    expect(out[n][1]).toBeCloseTo(r / (1 + r), 12);
-    // An error equal to the recent maximum gives r = 1: 0.5.
-    expect(out[n - 1][1]).toBeCloseTo(0.5, 12);
-    // One big error then small ones: the maximum decays as 0.5^(n / RESID_HALF_LIFE).
-    const decay: [number, number, number][] = [];
-    for (let i = 0; i <= ANOMALY_WARMUP + 1; i++) decay.push([i === ANOMALY_WARMUP + 1 ? 10 : 0, 0, 1]);
-    for (let i = 0; i < 100; i++) decay.push([0, 0, 1]);
-    decay.push([5, 0, 1]);
-    const last = feed(decay).at(-1)?.[1] ?? NaN;
-    const rd = 5 / (10 * 0.5 ** (100 / RESID_HALF_LIFE));
-    expect(last).toBeCloseTo(rd / (1 + rd), 12);
+  it('compares the recent mean error with the largest recent mean, which halves every RESID_HALF_LIFE readings', () => {
+    // Errors from the equations, not the code: m ← m + (e − m)/ERR_MEMORY, r = m / max, max ← max(m, max · 2^(−1/RESID_HALF_LIFE)).
+    const expected = (errors: number[]): number[] => {
+      let m = 0;
+      let max = 0;
+      return errors.map((e, i) => {
+        m += (e - m) / ERR_MEMORY;
+        // The first reading has no forecast (no error, no mean); readings count from the second.
+        const r = i + 1 > ANOMALY_WARMUP && max > 0 ? m / max : 0;
+        max = Math.max(m, max * 0.5 ** (1 / RESID_HALF_LIFE));
+        return r / (1 + r);
+      });
+    };
+    // Errors of 1 (prior mean 0, values alternating ±1) past the warm-up, then a spike of 30 and a lasting shift to 4.
+    const n = ANOMALY_WARMUP + 50;
+    const rows: [number, number, number][] = [[0, 0, 1]];
+    const errors: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const v = i === n - 40 ? 30 : i >= n - 20 ? 4 : i % 2 === 0 ? 1 : -1;
+      rows.push([v, 0, 1]);
+      errors.push(Math.abs(v));
+    }
+    const got = feed(rows).slice(1).map(([, l]) => l);
+    const want = expected(errors);
+    got.forEach((l, i) => expect(l).toBeCloseTo(want[i], 12));
+    // The spike beats the recent maximum at once; so does the shift, a few readings in, while no single error of it
+    // (4) beats the spike's (30).
+    expect(got[n - 40]).toBeGreaterThan(0.5);
+    expect(got.slice(n - 20).some((l) => l > 0.5)).toBe(true);
+    // While errors stay at their usual size, the mean stays at about its recent maximum: r ≈ 1, likelihood ≈ 0.5.
+    expect(Math.max(...got.slice(ANOMALY_WARMUP, n - 40))).toBeLessThan(0.501);
   });
 
   it('says nothing while the stream is young or has no forecast yet', () => {

@@ -86,10 +86,10 @@ describe('StateTable', () => {
     const state = decodeStreamState('old', v1);
     expect(Array.from(state.hidden)).toEqual([0.25, -2]);
     expect(Array.from(state.stats.subarray(0, 8))).toEqual([0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5]);
-    expect([state.stats[Stat.RESID_MAX], state.stats[Stat.FLAT_RUN], state.stats[Stat.FLAT_SHARE]]).toEqual([0, 0, 0.5]);
+    expect([state.stats[Stat.RESID_MAX], state.stats[Stat.FLAT_RUN], state.stats[Stat.FLAT_SHARE], state.stats[Stat.ERR_MEAN]]).toEqual([0, 0, 0.5, 0]);
     expect(state.stats[Stat.LONG_VAR]).toBe(1.5);
     // Written back, it is in the current layout.
-    expect(encodeStreamState(state)[0]).toBe(3);
+    expect(encodeStreamState(state)[0]).toBe(4);
   });
 
   it('reads a layout-2 state (saved before the slow variance) with the slow variance started at the fast one', () => {
@@ -104,5 +104,20 @@ describe('StateTable', () => {
     expect(Array.from(state.stats.subarray(0, 11))).toEqual(Array.from({ length: 11 }, (_, i) => i * 2 + 1));
     expect(state.stats[Stat.LONG_VAR]).toBe(state.stats[Stat.VAR]);
     expect(Array.from(state.hidden)).toEqual([0.5]);
+  });
+
+  it('reads a layout-3 state (saved before the recent mean error) with that mean at 0 and the rest kept', () => {
+    // Layout 3, written by hand: u8 3, u8 12 stats, u16 hidden 1, 12 float64, 1 float32.
+    const v3 = Buffer.alloc(4 + 12 * 8 + 4);
+    v3.writeUInt8(3, 0);
+    v3.writeUInt8(12, 1);
+    v3.writeUInt16LE(1, 2);
+    for (let i = 0; i < 12; i++) v3.writeDoubleLE(i * 3 + 0.5, 4 + i * 8);
+    v3.writeFloatLE(-0.75, 4 + 96);
+    const state = decodeStreamState('v3', v3);
+    expect(Array.from(state.stats.subarray(0, 12))).toEqual(Array.from({ length: 12 }, (_, i) => i * 3 + 0.5));
+    expect(state.stats[Stat.ERR_MEAN]).toBe(0);
+    expect(state.stats).toHaveLength(STAT_COUNT);
+    expect(Array.from(state.hidden)).toEqual([-0.75]);
   });
 });
