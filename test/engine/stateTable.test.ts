@@ -75,14 +75,7 @@ describe('StateTable', () => {
   });
 
   it('reads a layout-1 state (saved before the anomaly fields) with fresh anomaly fields', () => {
-    // Layout 1, written by hand: u8 1, u8 8 stats, u16 hidden 2, 8 float64, 2 float32.
-    const v1 = Buffer.alloc(4 + 8 * 8 + 2 * 4);
-    v1.writeUInt8(1, 0);
-    v1.writeUInt8(8, 1);
-    v1.writeUInt16LE(2, 2);
-    for (let i = 0; i < 8; i++) v1.writeDoubleLE(i + 0.5, 4 + i * 8);
-    v1.writeFloatLE(0.25, 68);
-    v1.writeFloatLE(-2, 72);
+    const v1 = oldLayout(1, Array.from({ length: 8 }, (_, i) => i + 0.5), [0.25, -2]);
     const state = decodeStreamState('old', v1);
     expect(Array.from(state.hidden)).toEqual([0.25, -2]);
     expect(Array.from(state.stats.subarray(0, 8))).toEqual([0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5]);
@@ -93,13 +86,7 @@ describe('StateTable', () => {
   });
 
   it('reads a layout-2 state (saved before the slow variance) with the slow variance started at the fast one', () => {
-    // Layout 2, written by hand: u8 2, u8 11 stats, u16 hidden 1, 11 float64, 1 float32.
-    const v2 = Buffer.alloc(4 + 11 * 8 + 4);
-    v2.writeUInt8(2, 0);
-    v2.writeUInt8(11, 1);
-    v2.writeUInt16LE(1, 2);
-    for (let i = 0; i < 11; i++) v2.writeDoubleLE(i * 2 + 1, 4 + i * 8);
-    v2.writeFloatLE(0.5, 4 + 88);
+    const v2 = oldLayout(2, Array.from({ length: 11 }, (_, i) => i * 2 + 1), [0.5]);
     const state = decodeStreamState('older', v2);
     expect(Array.from(state.stats.subarray(0, 11))).toEqual(Array.from({ length: 11 }, (_, i) => i * 2 + 1));
     expect(state.stats[Stat.LONG_VAR]).toBe(state.stats[Stat.VAR]);
@@ -107,13 +94,7 @@ describe('StateTable', () => {
   });
 
   it('reads a layout-3 state (saved before the recent mean error) with that mean at 0 and the rest kept', () => {
-    // Layout 3, written by hand: u8 3, u8 12 stats, u16 hidden 1, 12 float64, 1 float32.
-    const v3 = Buffer.alloc(4 + 12 * 8 + 4);
-    v3.writeUInt8(3, 0);
-    v3.writeUInt8(12, 1);
-    v3.writeUInt16LE(1, 2);
-    for (let i = 0; i < 12; i++) v3.writeDoubleLE(i * 3 + 0.5, 4 + i * 8);
-    v3.writeFloatLE(-0.75, 4 + 96);
+    const v3 = oldLayout(3, Array.from({ length: 12 }, (_, i) => i * 3 + 0.5), [-0.75]);
     const state = decodeStreamState('v3', v3);
     expect(Array.from(state.stats.subarray(0, 12))).toEqual(Array.from({ length: 12 }, (_, i) => i * 3 + 0.5));
     expect(state.stats[Stat.ERR_MEAN]).toBe(0);
@@ -121,3 +102,14 @@ describe('StateTable', () => {
     expect(Array.from(state.hidden)).toEqual([-0.75]);
   });
 });
+
+/** A state in an older layout, written by hand from the format: u8 layout, u8 stat count, u16 LE hidden size, float64 LE stats, float32 LE hidden. */
+function oldLayout(layout: number, stats: readonly number[], hidden: readonly number[]): Buffer {
+  const b = Buffer.alloc(4 + stats.length * 8 + hidden.length * 4);
+  b.writeUInt8(layout, 0);
+  b.writeUInt8(stats.length, 1);
+  b.writeUInt16LE(hidden.length, 2);
+  stats.forEach((x, i) => b.writeDoubleLE(x, 4 + i * 8));
+  hidden.forEach((x, i) => b.writeFloatLE(x, 4 + stats.length * 8 + i * 4));
+  return b;
+}
