@@ -4,7 +4,7 @@ import type { TickForecasts } from '../engine/tickForecasts.ts';
 import { StreamPatterns } from '../serve/streamPattern.ts';
 import type { AlertConfig, AlertRule } from './alertConfig.ts';
 
-export type AlertKind = 'anomaly' | 'missing';
+export type AlertKind = 'anomaly' | 'missing' | 'stuck';
 export type AlertSeverity = 'warning' | 'critical';
 
 /**
@@ -61,10 +61,12 @@ export interface StreamAlertState {
   interval: number;
 }
 
-/** A stream's lifecycle state where the tracker keeps it: with its key and the rule its key matches. */
+/** A stream's lifecycle state where the tracker keeps it: with its key, the rule its key matches, and its stuck-sensor alert. */
 interface TrackedStream extends StreamAlertState {
   readonly stream: string;
   readonly rule: AlertRule;
+  /** The open stuck-sensor alert, or null: apart from `open`, so a stuck sensor neither waits for nor holds back an anomaly alert. */
+  stuck: OpenAlert | null;
 }
 
 /**
@@ -101,6 +103,7 @@ export class AlertTracker {
     }
     s.lastTs = ts;
     s.seenAt = now;
+    this.observeStuck(s, forecasts, j, events);
     // The forecast as an object only for the events it causes (few): most readings cause none. (No
     // closure for that here: under tsx every function made is named through defineProperty, ~200 ns.)
     if (s.open !== null && s.open.kind === 'missing') {
@@ -134,6 +137,28 @@ export class AlertTracker {
     return events;
   }
 
+  /**
+   * A stuck sensor: opens when the run of repeats over the stream's longest recent one (`flat`,
+   * readingAnomaly.ts) reaches the rule's `open` on the likelihood's scale (flat / (1 + flat)),
+   * resolves at the first reading that differs.
+   */
+  private observeStuck(s: TrackedStream, forecasts: TickForecasts, j: number, events: AlertEvent[]): void {
+    const flat = forecasts.flat[j];
+    const level = flat / (1 + flat);
+    const ts = forecasts.ts[j];
+    if (s.stuck === null) {
+      if (level < s.rule.open) return;
+      s.stuck = { id: `${s.stream}@stuck@${ts}`, kind: 'stuck', openedAt: ts, peak: level, severity: 'warning' };
+      const value = forecasts.value[j];
+      events.push(this.event(s.stream, s.stuck, 'firing', null, forecasts.forecast(j), `value ${value} repeated for longer than this stream's recent runs of repeats (stuck sensor?)`));
+    } else if (flat === 0) {
+      events.push(this.event(s.stream, s.stuck, 'resolved', ts, forecasts.forecast(j), 'readings change again'));
+      s.stuck = null;
+    } else if (level > s.stuck.peak) {
+      s.stuck.peak = level;
+    }
+  }
+
   /** True while the stream has an alert open, or is in the quiet time after one (at reading time `ts`). */
   isBusy(stream: string, ts: number): boolean {
     const s = this.states[streamCodes.codeOf(stream)];
@@ -160,7 +185,9 @@ export class AlertTracker {
     for (const a of open) {
       const code = streamCodes.codeOf(a.stream);
       const s = this.states[code] ?? this.track(code, a.stream);
-      s.open = { id: a.id, kind: a.kind, openedAt: a.openedAt, peak: a.peak, severity: a.severity };
+      const open = { id: a.id, kind: a.kind, openedAt: a.openedAt, peak: a.peak, severity: a.severity };
+      if (a.kind === 'stuck') s.stuck = open;
+      else s.open = open;
       s.lastTs = a.openedAt;
       s.seenAt = now;
     }
@@ -169,7 +196,7 @@ export class AlertTracker {
   /** A fresh state for the stream with this code and key, under the first rule whose pattern matches it (else the last). */
   private track(code: number, stream: string): TrackedStream {
     const rule = this.matchers.find((m) => m.patterns.matches(stream))?.rule ?? this.matchers[this.matchers.length - 1].rule;
-    const s: TrackedStream = { stream, rule, above: 0, below: 0, open: null, quietUntil: -Infinity, lastTs: -Infinity, seenAt: 0, interval: NaN };
+    const s: TrackedStream = { stream, rule, stuck: null, above: 0, below: 0, open: null, quietUntil: -Infinity, lastTs: -Infinity, seenAt: 0, interval: NaN };
     // Filled up to the code (not a sparse write, which would turn the array into a dictionary).
     while (this.states.length <= code) this.states.push(undefined);
     this.states[code] = s;

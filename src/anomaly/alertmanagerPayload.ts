@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { AlertEvent } from './alertTracker.ts';
 
+/** The `alertname` label of each kind of alert. */
+const ALERT_NAMES: Record<AlertEvent['kind'], string> = { anomaly: 'ForecasterAnomaly', missing: 'ForecasterMissingData', stuck: 'ForecasterStuckSensor' };
+
 /** Alertmanager's "not ended" time, which receivers read as a firing alert. */
 const NOT_ENDED = '0001-01-01T00:00:00Z';
 
@@ -10,7 +13,7 @@ const NOT_ENDED = '0001-01-01T00:00:00Z';
  * the alert's id, labels `alertname`, `stream`, `severity`, `kind`.
  */
 export function alertmanagerPayload(e: AlertEvent, externalUrl: string): string {
-  const labels = { alertname: e.kind === 'missing' ? 'ForecasterMissingData' : 'ForecasterAnomaly', stream: e.stream, severity: e.severity, kind: e.kind };
+  const labels = { alertname: ALERT_NAMES[e.kind], stream: e.stream, severity: e.severity, kind: e.kind };
   const annotations: Record<string, string> = { summary: `${e.stream}: ${e.summary}`, peak_likelihood: e.peak.toFixed(4) };
   if (e.value !== null) annotations.value = String(e.value);
   if (e.expected !== null) annotations.expected = `${e.expected.mean} [${e.expected.lower}, ${e.expected.upper}]`;

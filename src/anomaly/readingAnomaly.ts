@@ -22,25 +22,31 @@ import { normalTwoSidedTail } from '../util/normalTail.ts';
  *     of 700 to 1,400 all scored above single errors. Measured there too, an
  *     error ranks anomalies better than σ-scaled surprise, whose calibration varies
  *     between streams;
- *   · a stuck sensor: a run of n readings equal to the one before, when the
- *     stream seldom repeats (share q of repeats): n·(−ln q) / FLAT_NATS.
- *   The larger of the two counts.
+ * - `flat` ≥ 0: a stuck sensor, apart from the likelihood (it raises its own
+ *   alert): the run of readings equal to the one before, over the longest run the
+ *   stream ended lately (decaying like the error maximum) and over MIN_FLAT_RUN at
+ *   least; 0 when the reading differs from the one before. A sensor that never
+ *   repeats reaches 1.3 at its 11th identical reading; one that often sits still
+ *   only when it sits still longer than lately. Until session 9 the run was part of
+ *   the likelihood, weighed by the stream's share of repeats, which the run itself
+ *   raised: it never passed ~0.55, so no stuck sensor alerted; in the likelihood,
+ *   a run that can alert cost NAB 9–13 points (flat stretches there are not labelled).
  */
 export const RESID_HALF_LIFE = 1000;
 /** Readings the recent mean error remembers (its EWMA weight is 1/ERR_MEMORY). */
 export const ERR_MEMORY = 16;
 /** Readings before the error comparison speaks (its running maximum needs a few). */
 export const ANOMALY_WARMUP = 100;
-const FLAT_NATS = 30;
-const FLAT_SMOOTHING = 0.01;
+/** The run of repeats that counts as 1 on a stream that ended no longer run lately. */
+export const MIN_FLAT_RUN = 8;
 const RESID_DECAY = 0.5 ** (1 / RESID_HALF_LIFE);
 
 /**
  * Scores reading `value` of the stream whose row starts at `o`, before the
  * reading is taken into the row; updates the row's anomaly fields. Writes the
- * score and likelihood to `score[row]` and `likelihood[row]`.
+ * score, likelihood and flat run to `score[row]`, `likelihood[row]` and `flat[row]`.
  */
-export function scoreReading(stats: Float64Array, o: number, value: number, score: Float64Array, likelihood: Float64Array, row: number): void {
+export function scoreReading(stats: Float64Array, o: number, value: number, score: Float64Array, likelihood: Float64Array, flat: Float64Array, row: number): void {
   const mu = stats[o + Stat.PRIOR_MEAN];
   const sigma = stats[o + Stat.PRIOR_SCALE];
   const last = stats[o + Stat.LAST_VALUE];
@@ -56,13 +62,16 @@ export function scoreReading(stats: Float64Array, o: number, value: number, scor
     if (stats[o + Stat.COUNT] > ANOMALY_WARMUP && max > 0) r = mean / max;
     stats[o + Stat.RESID_MAX] = Math.max(mean, max * RESID_DECAY);
   }
+  flat[row] = 0;
   if (!Number.isNaN(last)) {
-    const same = value === last;
-    const run = same ? stats[o + Stat.FLAT_RUN] + 1 : 0;
-    const share = stats[o + Stat.FLAT_SHARE];
-    if (run > 0) r = Math.max(r, (run * -Math.log(Math.max(share, 1e-4))) / FLAT_NATS);
+    const previous = stats[o + Stat.FLAT_RUN];
+    const run = value === last ? previous + 1 : 0;
+    // Runs count in the stream's past once they end: the run in progress is measured against them.
+    let longest = stats[o + Stat.FLAT_MAX_RUN] * RESID_DECAY;
+    if (run === 0 && previous > 0) longest = Math.max(longest, previous);
+    if (run > 0) flat[row] = run / Math.max(longest, MIN_FLAT_RUN);
     stats[o + Stat.FLAT_RUN] = run;
-    stats[o + Stat.FLAT_SHARE] = share + FLAT_SMOOTHING * ((same ? 1 : 0) - share);
+    stats[o + Stat.FLAT_MAX_RUN] = longest;
   }
   likelihood[row] = r / (1 + r);
 }

@@ -24,6 +24,8 @@ export interface RowOutputs {
   /** Anomaly score and likelihood of each reading, in [0, 1) (see anomaly/readingAnomaly.ts). */
   readonly score: Float64Array;
   readonly likelihood: Float64Array;
+  /** A stuck sensor's run of repeats over its longest recent one (0 when the reading changed). */
+  readonly flat: Float64Array;
 }
 
 /** The state table's arrays, as a compute thread sees them. */
@@ -37,5 +39,5 @@ export function allocRowInputs(n: number): RowInputs {
 }
 
 export function allocRowOutputs(n: number, horizons: number): RowOutputs {
-  return { mean: sharedF64(n * horizons), scale: sharedF64(n * horizons), interval: sharedF64(n), priorMean: sharedF64(n), priorScale: sharedF64(n), score: sharedF64(n), likelihood: sharedF64(n) };
+  return { mean: sharedF64(n * horizons), scale: sharedF64(n * horizons), interval: sharedF64(n), priorMean: sharedF64(n), priorScale: sharedF64(n), score: sharedF64(n), likelihood: sharedF64(n), flat: sharedF64(n) };
 }

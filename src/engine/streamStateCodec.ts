@@ -8,9 +8,10 @@ import { initAnomalyStats, Stat, STAT_COUNT, STAT_COUNT_V1, STAT_COUNT_V2, STAT_
  *   S float64 LE, H float32 LE. The key travels beside it.
  * Older layouts are still read: layout 1 (S = 8, before the anomaly fields) with
  * fresh anomaly fields, layouts 1 and 2 (S = 11) with the slow variance started
- * at the fast one, layouts 2 and 3 (S = 12) with the recent mean error at 0 (their
- * largest error is of single readings, larger than any recent mean: such a stream
- * is slower to alert until that maximum has decayed, never quicker).
+ * at the fast one, layouts 2 and 3 (S = 12) with the recent mean error and the
+ * longest recent run of repeats at 0 (their largest error is of single readings,
+ * larger than any recent mean: such a stream is slower to alert until that
+ * maximum has decayed, never quicker).
  */
 export const STREAM_STATE_LAYOUT = 4;
 const STATS_OF_LAYOUT: Record<number, number> = { 1: STAT_COUNT_V1, 2: STAT_COUNT_V2, 3: STAT_COUNT_V3, 4: STAT_COUNT };
@@ -43,6 +44,10 @@ export function decodeStreamState(key: string, buf: Uint8Array): StreamState {
   for (let i = 0; i < n; i++, off += 8) stats[i] = b.readDoubleLE(off);
   for (let i = 0; i < h; i++, off += 4) hidden[i] = b.readFloatLE(off);
   if (n <= Stat.LONG_VAR) stats[Stat.LONG_VAR] = stats[Stat.VAR];
-  if (n <= Stat.ERR_MEAN) stats[Stat.ERR_MEAN] = 0;
+  if (n <= Stat.ERR_MEAN) {
+    // Layouts before 4: no recent mean error, and a share of repeats where the longest recent run now is.
+    stats[Stat.ERR_MEAN] = 0;
+    stats[Stat.FLAT_MAX_RUN] = 0;
+  }
   return { key, hidden, stats };
 }

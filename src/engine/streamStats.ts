@@ -24,8 +24,8 @@ export const Stat = {
   RESID_MAX: 8,
   /** Anomaly: readings in a row equal to the one before. */
   FLAT_RUN: 9,
-  /** Anomaly: smoothed share of readings equal to the one before. */
-  FLAT_SHARE: 10,
+  /** Stuck sensor: the longest run of repeats the stream ended lately, decaying (layouts 2 and 3 held a share of repeats here; read as 0). */
+  FLAT_MAX_RUN: 10,
   /** Slow variance of the readings (memory ~1/LONG_ALPHA readings, outliers not clipped): a floor under the fast σ. */
   LONG_VAR: 11,
   /** Anomaly: the recent mean of the one-step forecast error |x − μ| (an EWMA over ~ERR_MEMORY readings; raw units). */
@@ -59,5 +59,5 @@ export function initAnomalyStats(stats: Float64Array, offset: number): void {
   stats[offset + Stat.RESID_MAX] = 0;
   stats[offset + Stat.ERR_MEAN] = 0;
   stats[offset + Stat.FLAT_RUN] = 0;
-  stats[offset + Stat.FLAT_SHARE] = 0.5;
+  stats[offset + Stat.FLAT_MAX_RUN] = 0;
 }

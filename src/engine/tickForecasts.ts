@@ -35,6 +35,8 @@ export class TickForecasts {
   readonly priorScale: Float64Array;
   readonly score: Float64Array;
   readonly likelihood: Float64Array;
+  /** A stuck sensor's run of repeats over its longest recent one (0 when the reading changed; readingAnomaly.ts). */
+  readonly flat: Float64Array;
 
   private constructor(count: number, horizons: readonly number[]) {
     const k = horizons.length;
@@ -55,6 +57,7 @@ export class TickForecasts {
     this.priorScale = new Float64Array(count);
     this.score = new Float64Array(count);
     this.likelihood = new Float64Array(count);
+    this.flat = new Float64Array(count);
   }
 
   /** The forecasts of a step's output (valid until the engine's next step), with intervals of `coverage` (e.g. 0.95). */
@@ -71,6 +74,7 @@ export class TickForecasts {
     c.priorScale.set(out.priorScale.subarray(0, n));
     c.score.set(out.score.subarray(0, n));
     c.likelihood.set(out.likelihood.subarray(0, n));
+    c.flat.set(out.flat.subarray(0, n));
     for (let j = 0; j < n; j++) {
       // Accepted readings passed validation, so they have the Reading shape.
       const r = readings[out.readingIndex[j]] as Reading;

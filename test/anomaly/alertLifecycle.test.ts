@@ -98,4 +98,28 @@ describe('alert lifecycle', () => {
       expectObservable(out).toBe('6m x 14m 59999ms y|', { x: 'missing:firing', y: 'missing:resolved' });
     });
   });
+
+  it('raises a stuck-sensor alert apart from the anomaly alert, at the rule\'s open on flat / (1 + flat), resolved by the first changed reading', () => {
+    const tracker = new AlertTracker(config([{ ...RULE, minReadings: 1 }]));
+    // (likelihood, flat) per minute: the anomaly alert opens at 2; the run passes open (0.6: flat ≥ 1.5) at 4 and ends at 6.
+    const steps: [number, number][] = [[0.1, 0], [0.7, 0.5], [0.7, 1.2], [0.7, 1.5], [0.7, 2.5], [0.7, 0]];
+    const events = steps.flatMap(([likelihood, flat], i) => {
+      const tick = TickForecasts.fromForecasts([reading('s', (i + 1) * MINUTE, likelihood)]);
+      tick.flat[0] = flat;
+      return tracker.observe(tick, 0, (i + 1) * MINUTE);
+    });
+    expect(events.map((e) => `${e.kind}:${e.status}@${e.openedAt / MINUTE}${e.resolvedAt === null ? '' : `-${e.resolvedAt / MINUTE}`}`)).toEqual([
+      'anomaly:firing@2',
+      'stuck:firing@4',
+      'stuck:resolved@4-6',
+    ]);
+    const stuck = events[2];
+    expect(stuck.id).toBe('s@stuck@240000');
+    expect(stuck.peak).toBeCloseTo(2.5 / 3.5, 12);
+    // Restored after a restart, an open stuck alert resolves on the next changed reading instead of opening twice.
+    const again = new AlertTracker(config([{ ...RULE, minReadings: 1 }]));
+    again.restore([{ stream: 's', id: 's@stuck@240000', kind: 'stuck', openedAt: 4 * MINUTE, peak: 0.7, severity: 'warning' }], 0);
+    const tick = TickForecasts.fromForecasts([reading('s', 7 * MINUTE, 0.1)]);
+    expect(again.observe(tick, 0, 7 * MINUTE).map((e) => `${e.kind}:${e.status}:${e.id}`)).toEqual(['stuck:resolved:s@stuck@240000']);
+  });
 });

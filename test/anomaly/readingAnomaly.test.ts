@@ -1,15 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { ANOMALY_WARMUP, ERR_MEMORY, RESID_HALF_LIFE, scoreReading } from '../../src/anomaly/readingAnomaly.ts';
+import { ANOMALY_WARMUP, ERR_MEMORY, MIN_FLAT_RUN, RESID_HALF_LIFE, scoreReading } from '../../src/anomaly/readingAnomaly.ts';
 import { initStats, Stat, STAT_COUNT } from '../../src/engine/streamStats.ts';
 
-/** Feeds (value, prior mean, prior scale) readings through one stream row; returns [score, likelihood] per reading. */
+/** Each reading's flat run, as the last `feed` wrote it. */
+let flats: number[] = [];
+
+/** Feeds (value, prior mean, prior scale) readings through one stream row; returns [score, likelihood] per reading (flat runs in `flats`). */
 function feed(readings: [number, number, number][]): [number, number][] {
+  flats = [];
   const stats = new Float64Array(STAT_COUNT);
   initStats(stats, 0);
   const score = new Float64Array(1);
   const likelihood = new Float64Array(1);
+  const flat = new Float64Array(1);
   return readings.map(([value, mean, scale]) => {
-    scoreReading(stats, 0, value, score, likelihood, 0);
+    scoreReading(stats, 0, value, score, likelihood, flat, 0);
+    flats.push(flat[0]);
     // What the engine does after scoring: take the reading, then forecast the next one.
     stats[Stat.COUNT]++;
     stats[Stat.LAST_VALUE] = value;
@@ -66,16 +72,24 @@ describe('reading anomaly score and likelihood', () => {
     expect(out.map(([, l]) => l)).toEqual([0, 0, 0]);
   });
 
-  it('flags a stuck sensor on a stream that seldom repeats, and not on one that always does', () => {
-    const varied: [number, number, number][] = [];
-    // Each row's mean is the forecast of the next reading: here always right, so only the repeats can speak.
-    for (let i = 0; i < 300; i++) varied.push([Math.sin(i), i === 299 ? 7 : Math.sin(i + 1), 1]);
-    for (let i = 0; i < 30; i++) varied.push([7, 7, 1]); // stuck at 7, perfectly "forecast"
-    const stuck = feed(varied).map(([, l]) => l);
-    // The share of repeats was ~2.5 % before the run: about 20 repeats make it stand out.
-    expect(Math.max(...stuck.slice(300))).toBeGreaterThan(0.5);
-    expect(Math.max(...stuck.slice(20, 300))).toBeLessThan(0.5);
-    const flat: [number, number, number][] = Array.from({ length: 400 }, () => [3, 3, 1]);
-    expect(Math.max(...feed(flat).map(([, l]) => l))).toBeLessThan(0.5);
+  it('measures a run of repeats against the longest run the stream ended lately, MIN_FLAT_RUN at least, apart from the likelihood', () => {
+    const rows: [number, number, number][] = [];
+    // Each row's mean is the forecast of the next reading: always right, so only the repeats can speak.
+    for (let i = 0; i < 300; i++) rows.push([Math.sin(i), i === 299 ? 7 : Math.sin(i + 1), 1]);
+    for (let i = 0; i < 20; i++) rows.push([7, 7, 1]); // 7, then 19 repeats
+    for (let i = 0; i < 10; i++) rows.push([Math.cos(i), i === 9 ? 5 : Math.cos(i + 1), 1]);
+    for (let i = 0; i < 31; i++) rows.push([5, 5, 1]); // 5, then 30 repeats
+    const likelihoods = feed(rows).map(([, l]) => l);
+    // From the equations: k-th repeat of the first run against MIN_FLAT_RUN (no run ended before it).
+    for (let k = 1; k < 20; k++) expect(flats[300 + k]).toBeCloseTo(k / MIN_FLAT_RUN, 12);
+    // A reading that differs ends the run: 0, and the run of 19 is now the stream's past (decaying since it ended).
+    expect(flats[320]).toBe(0);
+    const decay = 0.5 ** (1 / RESID_HALF_LIFE);
+    for (let k = 1; k <= 30; k++) expect(flats[330 + k]).toBeCloseTo(k / (19 * decay ** (k + 10)), 12);
+    // The run does not move the likelihood, which follows the forecast error only (none yet in the first run: 0).
+    expect(Math.max(...likelihoods.slice(300, 320))).toBe(0);
+    // A stream that never stops repeating has no ended run to compare with: its run grows against MIN_FLAT_RUN.
+    feed(Array.from({ length: 40 }, () => [3, 3, 1]));
+    expect(flats[39]).toBeCloseTo(39 / MIN_FLAT_RUN, 12);
   });
 });

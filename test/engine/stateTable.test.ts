@@ -79,7 +79,7 @@ describe('StateTable', () => {
     const state = decodeStreamState('old', v1);
     expect(Array.from(state.hidden)).toEqual([0.25, -2]);
     expect(Array.from(state.stats.subarray(0, 8))).toEqual([0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5]);
-    expect([state.stats[Stat.RESID_MAX], state.stats[Stat.FLAT_RUN], state.stats[Stat.FLAT_SHARE], state.stats[Stat.ERR_MEAN]]).toEqual([0, 0, 0.5, 0]);
+    expect([state.stats[Stat.RESID_MAX], state.stats[Stat.FLAT_RUN], state.stats[Stat.FLAT_MAX_RUN], state.stats[Stat.ERR_MEAN]]).toEqual([0, 0, 0, 0]);
     expect(state.stats[Stat.LONG_VAR]).toBe(1.5);
     // Written back, it is in the current layout.
     expect(encodeStreamState(state)[0]).toBe(4);
@@ -88,15 +88,16 @@ describe('StateTable', () => {
   it('reads a layout-2 state (saved before the slow variance) with the slow variance started at the fast one', () => {
     const v2 = oldLayout(2, Array.from({ length: 11 }, (_, i) => i * 2 + 1), [0.5]);
     const state = decodeStreamState('older', v2);
-    expect(Array.from(state.stats.subarray(0, 11))).toEqual(Array.from({ length: 11 }, (_, i) => i * 2 + 1));
+    expect(Array.from(state.stats.subarray(0, 11))).toEqual(Array.from({ length: 11 }, (_, i) => (i === Stat.FLAT_MAX_RUN ? 0 : i * 2 + 1)));
     expect(state.stats[Stat.LONG_VAR]).toBe(state.stats[Stat.VAR]);
     expect(Array.from(state.hidden)).toEqual([0.5]);
   });
 
-  it('reads a layout-3 state (saved before the recent mean error) with that mean at 0 and the rest kept', () => {
+  it('reads a layout-3 state (saved before the recent mean error) with that mean and the longest run at 0, the rest kept', () => {
     const v3 = oldLayout(3, Array.from({ length: 12 }, (_, i) => i * 3 + 0.5), [-0.75]);
     const state = decodeStreamState('v3', v3);
-    expect(Array.from(state.stats.subarray(0, 12))).toEqual(Array.from({ length: 12 }, (_, i) => i * 3 + 0.5));
+    // Kept, but for the share of repeats where the longest recent run now is.
+    expect(Array.from(state.stats.subarray(0, 12))).toEqual(Array.from({ length: 12 }, (_, i) => (i === Stat.FLAT_MAX_RUN ? 0 : i * 3 + 0.5)));
     expect(state.stats[Stat.ERR_MEAN]).toBe(0);
     expect(state.stats).toHaveLength(STAT_COUNT);
     expect(Array.from(state.hidden)).toEqual([-0.75]);
