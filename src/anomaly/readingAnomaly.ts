@@ -24,8 +24,8 @@ import { normalTwoSidedTail } from '../util/normalTail.ts';
  *     between streams;
  * - `flat` ≥ 0: a stuck sensor, apart from the likelihood (it raises its own
  *   alert): the run of readings equal to the one before, over the longest run the
- *   stream ended lately (decaying like the error maximum) and over MIN_FLAT_RUN at
- *   least; 0 when the reading differs from the one before. A sensor that never
+ *   stream ended lately (fading like the error maximum, or over 4 such runs when they
+ *   are longer than RESID_HALF_LIFE / 4) and over MIN_FLAT_RUN at least; 0 when the reading differs from the one before. A sensor that never
  *   repeats reaches 1.3 at its 11th identical reading; one that often sits still
  *   only when it sits still longer than lately. Until session 9 the run was part of
  *   the likelihood, weighed by the stream's share of repeats, which the run itself
@@ -66,8 +66,11 @@ export function scoreReading(stats: Float64Array, o: number, value: number, scor
   if (!Number.isNaN(last)) {
     const previous = stats[o + Stat.FLAT_RUN];
     const run = value === last ? previous + 1 : 0;
-    // Runs count in the stream's past once they end: the run in progress is measured against them.
-    let longest = stats[o + Stat.FLAT_MAX_RUN] * RESID_DECAY;
+    // Runs count in the stream's past once they end: the run in progress is measured against them. The
+    // past fades over RESID_HALF_LIFE readings, or over 4 of its longest runs when those are longer: a
+    // status that sits still for thousands of readings at a time is measured against runs like its own.
+    const before = stats[o + Stat.FLAT_MAX_RUN];
+    let longest = before * (4 * before > RESID_HALF_LIFE ? 0.5 ** (1 / (4 * before)) : RESID_DECAY);
     if (run === 0 && previous > 0) longest = Math.max(longest, previous);
     if (run > 0) flat[row] = run / Math.max(longest, MIN_FLAT_RUN);
     stats[o + Stat.FLAT_RUN] = run;

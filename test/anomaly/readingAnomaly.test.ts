@@ -92,4 +92,29 @@ describe('reading anomaly score and likelihood', () => {
     feed(Array.from({ length: 40 }, () => [3, 3, 1]));
     expect(flats[39]).toBeCloseTo(39 / MIN_FLAT_RUN, 12);
   });
+
+  it('measures a status that sits still for thousands of readings against runs of its own length', () => {
+    // Runs of 3,000 readings of 0 and 1 in turn, then a run of 6,000: the fading follows 4 longest runs (12,000 readings).
+    const rows: [number, number, number][] = [];
+    const runs = [3000, 3000, 3000, 3000, 6000];
+    runs.forEach((n, k) => {
+      for (let i = 0; i < n; i++) rows.push([k % 2, k % 2, 1]);
+    });
+    feed(rows);
+    const open = 0.565;
+    const level = flats.map((x) => x / (1 + x));
+    // The second to fourth runs (each measured against the ones before) stay below the default alert; the long one passes it.
+    expect(Math.max(...level.slice(3000, 12000))).toBeLessThan(open);
+    const first = level.findIndex((l, i) => i >= 12000 && l >= open) - 12000;
+    // From the equations: the run that ended as the long one began had 2,999 repeats (3,000 readings), the longest so far;
+    // each reading fades it by 0.5^(1 / (4 · longest)) (longer than RESID_HALF_LIFE / 4), and the k-th repeat is k / longest.
+    let longest = 2999;
+    let expected = -1;
+    for (let k = 1; expected < 0; k++) {
+      longest *= 0.5 ** (1 / Math.max(RESID_HALF_LIFE, 4 * longest));
+      if (k / longest / (1 + k / longest) >= open) expected = k;
+    }
+    expect(first).toBe(expected);
+    expect(first).toBeGreaterThan(3000);
+  });
 });
