@@ -94,7 +94,8 @@ export class Simulator {
     this.kind[i] = k;
     this.left[i] = kind === 'spike' ? 1 : kind === 'level-shift' ? 1 : this.rng.int(10, 40);
     if (kind === 'level-shift') this.level[i] += this.amp[i] * 3 * (this.rng.chance(0.5) ? 1 : -1);
-    this.onAnomaly({ stream: this.keys[i], kind, ts: this.clock + this.config.intervalMs });
+    // Called while the round is made: its first anomalous reading is this round's, at the clock (before jitter).
+    this.onAnomaly({ stream: this.keys[i], kind, ts: this.clock });
   }
 }
 
