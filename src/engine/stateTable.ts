@@ -2,6 +2,7 @@ import { StreamStateError } from '../errors.ts';
 import { sharedF32, sharedF64 } from '../util/shared.ts';
 import { initStats, STAT_COUNT } from './streamStats.ts';
 import { streamCodes } from './streamCodes.ts';
+import { withRoomFor } from '../util/typedArrays.ts';
 
 /** Everything the engine knows about one stream: serialisable, movable between workers. */
 export interface StreamState {
@@ -26,7 +27,7 @@ export class StateTable {
   stats: Float64Array;
   private readonly slots = new Map<string, number>();
   /** The same, by the key's code (streamCodes.ts; -1: not here), so a tick looks a key up once. */
-  private slotByCode = new Int32Array(0);
+  private slotByCode = new Int32Array(1024).fill(-1);
   private keys: (string | undefined)[] = [];
   private readonly free: number[] = [];
   private capacity: number;
@@ -74,11 +75,7 @@ export class StateTable {
     }
     this.slots.set(key, slot);
     this.keys[slot] = key;
-    if (code >= this.slotByCode.length) {
-      const grown = new Int32Array(Math.max(code + 1, 2 * this.slotByCode.length, 1024)).fill(-1);
-      grown.set(this.slotByCode);
-      this.slotByCode = grown;
-    }
+    this.slotByCode = withRoomFor(this.slotByCode, code, -1);
     this.slotByCode[code] = slot;
     this.hidden.fill(0, slot * this.hiddenSize, (slot + 1) * this.hiddenSize);
     initStats(this.stats, slot * STAT_COUNT);

@@ -1,4 +1,5 @@
 import type { Db } from './openDatabase.ts';
+import { MultiRowInsert } from './multiRowInsert.ts';
 import { toStoreError } from './storeErrors.ts';
 import { indexMark } from './streamReadings.ts';
 
@@ -43,19 +44,19 @@ export class ReadingIndex {
   /** The batch being written: its first `count` waiting readings, in stream order; `done` of them written. */
   private flushing: { order: Int32Array; count: number; done: number } | null = null;
   private keys = new Float64Array(0);
-  private readonly inserts = new Map<number, ReturnType<Db['prepare']>>();
-  private readonly paramArrays = new Map<number, number[]>();
+  private readonly rows: MultiRowInsert<number>;
   private readonly setMark;
   private readonly writeChunk: (from: number, to: number, last: boolean) => void;
 
   constructor(private readonly db: Db, private readonly file: string, private readonly options: ReadingIndexOptions = READING_INDEX_DEFAULTS) {
     if (!(options.batch >= 1 && options.batch <= POSITION)) throw new RangeError(`batch must be in [1, ${POSITION}], got ${options.batch}`);
     this.setMark = db.prepare('UPDATE reading_index_mark SET indexed_to = ?');
+    this.rows = new MultiRowInsert(db, 'INSERT OR IGNORE INTO reading_index (stream_id, ts, id, value)', 4);
     this.writeChunk = db.transaction((from: number, to: number, last: boolean) => {
       const f = this.flushing as { order: Int32Array; count: number };
       for (let start = from; start < to; start += ROWS) {
         const end = Math.min(start + ROWS, to);
-        const params = this.params(end - start);
+        const params = this.rows.params(end - start);
         for (let k = start, p = 0; k < end; k++) {
           const i = f.order[k];
           params[p++] = this.sid[i];
@@ -63,7 +64,7 @@ export class ReadingIndex {
           params[p++] = this.rid[i];
           params[p++] = this.value[i];
         }
-        this.insert(end - start).run(params);
+        this.rows.run(end - start);
       }
       if (last) this.setMark.run(this.rid[f.count - 1]);
     });
@@ -191,24 +192,5 @@ export class ReadingIndex {
     this.ts = copy(this.ts, new Float64Array(capacity));
     this.rid = copy(this.rid, new Float64Array(capacity));
     this.value = copy(this.value, new Float64Array(capacity));
-  }
-
-  /** The parameter array of a `rows`-row INSERT, made once and refilled. */
-  private params(rows: number): number[] {
-    let params = this.paramArrays.get(rows);
-    if (params === undefined) {
-      params = new Array<number>(4 * rows).fill(0);
-      this.paramArrays.set(rows, params);
-    }
-    return params;
-  }
-
-  private insert(rows: number): ReturnType<Db['prepare']> {
-    let st = this.inserts.get(rows);
-    if (st === undefined) {
-      st = this.db.prepare(`INSERT OR IGNORE INTO reading_index (stream_id, ts, id, value) VALUES ${new Array(rows).fill('(?, ?, ?, ?)').join(', ')}`);
-      this.inserts.set(rows, st);
-    }
-    return st;
   }
 }

@@ -11,16 +11,13 @@ export class SnapshotTracker {
   private readonly dirty = new Set<string>();
 
   /**
-   * `trackChanges` false: only the last reading ids are kept, for a caller that
-   * is sent the states to save (the writer thread: the main thread knows what
-   * changed), so no set of every stream key grows where nothing reads it.
    * `committedIdOf`: where the last reading ids of committed ticks are kept
-   * instead of `afterTick` (the writer's own, by code: no Map work per reading);
+   * instead of `afterTick` (the writer thread's writer, by code: no Map work per
+   * reading; the main thread knows what changed and sends the states to save);
    * recovered streams' ids are kept here, and a committed id wins.
    */
   constructor(
     private readonly snapshots: StateSnapshots,
-    private readonly trackChanges = true,
     private readonly committedIdOf?: (key: string) => number | undefined,
   ) {}
 
@@ -28,7 +25,7 @@ export class SnapshotTracker {
   afterTick(written: { readonly lastReadingIds: ReadonlyMap<string, number> }): void {
     for (const [key, id] of written.lastReadingIds) {
       this.lastReadingId.set(key, id);
-      if (this.trackChanges) this.dirty.add(key);
+      this.dirty.add(key);
     }
   }
 

@@ -4,7 +4,9 @@ import { toStoreError } from './storeErrors.ts';
 import { KeySender, KeyTable } from '../engine/streamCodes.ts';
 import { StreamIds } from './streamIds.ts';
 import { POINT_FIELDS } from './forecastPoints.ts';
+import { MultiRowInsert } from './multiRowInsert.ts';
 import { ReadingIndex, type ReadingIndexOptions } from './readingIndex.ts';
+import { withRoomFor } from '../util/typedArrays.ts';
 import { packTick, type PackedTick } from './writerProtocol.ts';
 
 /** What a commit left in the store. */
@@ -34,12 +36,10 @@ export class TickWriter {
   /** For `write`: the keys this writer's own packing has told it. */
   private readonly ownKeys = new KeySender();
   private indexer: ReadingIndex | null = null;
-  private readonly readingStatements = new Map<number, ReturnType<Db['prepare']>>();
-  private readonly forecastStatements = new Map<number, ReturnType<Db['prepare']>>();
-  /** The tick's stream ids, and each statement size's parameter arrays: reused, filled in place. */
+  private readonly readingRows: MultiRowInsert<number>;
+  private readonly forecastRows: MultiRowInsert<number | Uint8Array>;
+  /** The tick's stream ids: reused, filled in place. */
   private tickSids = new Float64Array(1024);
-  private readonly readingParams = new Map<number, number[]>();
-  private readonly forecastParams = new Map<number, (number | Uint8Array)[]>();
   /** Each code's last committed reading id (0: none yet), and the (code, id) pairs of the transaction in progress. */
   private lastIds = new Float64Array(1024);
   private pendingCodes = new Int32Array(1024);
@@ -49,6 +49,8 @@ export class TickWriter {
 
   constructor(private readonly db: Db, private readonly file: string, private readonly indexOptions?: ReadingIndexOptions) {
     this.streams = new StreamIds(db);
+    this.readingRows = new MultiRowInsert(db, 'INSERT INTO readings (stream_id, ts, value)', 3);
+    this.forecastRows = new MultiRowInsert(db, 'INSERT INTO forecasts (reading_id, made_at, model_version, points)', 4);
     this.writeAll = db.transaction((ticks: readonly PackedTick[]) => {
       const index = this.index;
       this.pending = 0;
@@ -57,21 +59,19 @@ export class TickWriter {
         this.keys.apply(t.keys);
         const n = t.codes.length;
         const size = t.horizons * POINT_FIELDS;
-        if (this.tickSids.length < n) this.tickSids = new Float64Array(Math.max(n, 2 * this.tickSids.length));
-        const sids = this.tickSids;
+        const sids = (this.tickSids = withRoomFor(this.tickSids, n - 1));
         for (let i = 0; i < n; i++) sids[i] = this.sidOf(t.codes[i], t.ts[i]);
         for (let start = 0; start < n; start += CHUNK) {
           const end = Math.min(start + CHUNK, n);
           const rows = end - start;
-          const params = this.params(this.readingParams, 3, rows);
+          const params = this.readingRows.params(rows);
           for (let i = start, p = 0; i < end; i++) {
             params[p++] = sids[i];
             params[p++] = t.ts[i];
             params[p++] = t.value[i];
           }
-          const lastId = Number(this.insert(this.readingStatements, 'readings (stream_id, ts, value)', 3, rows).run(params).lastInsertRowid);
-          const firstId = lastId - rows + 1;
-          const fparams = this.params(this.forecastParams, 4, rows);
+          const firstId = this.readingRows.run(rows) - rows + 1;
+          const fparams = this.forecastRows.params(rows);
           for (let i = start, p = 0; i < end; i++) {
             const rid = firstId + (i - start);
             fparams[p++] = rid;
@@ -82,7 +82,7 @@ export class TickWriter {
             this.pend(t.codes[i], rid);
             index.stage(sids[i], rid, t.ts, t.value, i);
           }
-          this.insert(this.forecastStatements, 'forecasts (reading_id, made_at, model_version, points)', 4, rows).run(fparams);
+          this.forecastRows.run(rows);
         }
         readings += n;
       }
@@ -132,53 +132,18 @@ export class TickWriter {
 
   /** Notes (code, reading id) for the transaction in progress, and makes room for the code in `lastIds`. */
   private pend(code: number, id: number): void {
-    if (this.pending === this.pendingCodes.length) {
-      const codes = new Int32Array(this.pending * 2);
-      codes.set(this.pendingCodes);
-      const ids = new Float64Array(this.pending * 2);
-      ids.set(this.pendingIds);
-      this.pendingCodes = codes;
-      this.pendingIds = ids;
-    }
-    if (code >= this.lastIds.length) {
-      const grown = new Float64Array(Math.max(code + 1, this.lastIds.length * 2));
-      grown.set(this.lastIds);
-      this.lastIds = grown;
-    }
+    this.pendingCodes = withRoomFor(this.pendingCodes, this.pending);
+    this.pendingIds = withRoomFor(this.pendingIds, this.pending);
+    this.lastIds = withRoomFor(this.lastIds, code);
     this.pendingCodes[this.pending] = code;
     this.pendingIds[this.pending++] = id;
   }
 
   /** The stream id of the key with this code, looked up (or the stream created) on its first reading. */
   private sidOf(code: number, ts: number): number {
-    if (code >= this.sids.length) {
-      const grown = new Float64Array(Math.max(code + 1, this.sids.length * 2));
-      grown.set(this.sids);
-      this.sids = grown;
-    }
+    this.sids = withRoomFor(this.sids, code);
     let sid = this.sids[code];
     if (sid === 0) sid = this.sids[code] = this.streams.idOf(this.keys.keyOf(code), ts);
     return sid;
-  }
-
-  /** The parameter array of a `rows`-row statement of `columns` columns, made once and refilled. */
-  private params<T>(cache: Map<number, T[]>, columns: number, rows: number): T[] {
-    let params = cache.get(rows);
-    if (params === undefined) {
-      params = new Array<T>(columns * rows);
-      cache.set(rows, params);
-    }
-    return params;
-  }
-
-  /** The multi-row INSERT of `rows` rows into `target` (`table (columns)`, `columns` of them), prepared once. */
-  private insert(cache: Map<number, ReturnType<Db['prepare']>>, target: string, columns: number, rows: number): ReturnType<Db['prepare']> {
-    let st = cache.get(rows);
-    if (st === undefined) {
-      const row = `(${new Array(columns).fill('?').join(', ')})`;
-      st = this.db.prepare(`INSERT INTO ${target} VALUES ${new Array(rows).fill(row).join(', ')}`);
-      cache.set(rows, st);
-    }
-    return st;
   }
 }

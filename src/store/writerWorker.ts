@@ -31,7 +31,7 @@ const delivery = webhook === null ? null : new WebhookDelivery(store.alerts, web
 delivery?.kick();
 // The main thread sends the states to save: here only each stream's last reading id is needed,
 // which the writer keeps by code as it commits.
-const tracker = new SnapshotTracker(store.snapshots, false, (key) => store.writer.lastIdOf(key));
+const tracker = new SnapshotTracker(store.snapshots, (key) => store.writer.lastIdOf(key));
 // A stream's latest reading: in the index by time (readings are refused out of order), or waiting to be indexed.
 const lastIndexed = store.db.prepare<[number], { id: number }>('SELECT id FROM reading_index WHERE stream_id = ? ORDER BY ts DESC, id DESC LIMIT 1');
 

@@ -1,0 +1,35 @@
+import type { Db } from './openDatabase.ts';
+
+/**
+ * One INSERT of many rows per execution (one statement run carries many rows,
+ * which is most of the cost of a row): a statement prepared once per row count,
+ * and a parameter array per row count, made once and refilled by the caller.
+ */
+export class MultiRowInsert<P> {
+  private readonly statements = new Map<number, ReturnType<Db['prepare']>>();
+  private readonly paramArrays = new Map<number, P[]>();
+
+  /** `head`: the statement up to VALUES, e.g. `INSERT INTO readings (stream_id, ts, value)`; `columns` values a row. */
+  constructor(private readonly db: Db, private readonly head: string, private readonly columns: number) {}
+
+  /** The parameter array of `rows` rows (row r's values at r·columns …), to fill before `run`. */
+  params(rows: number): P[] {
+    let params = this.paramArrays.get(rows);
+    if (params === undefined) {
+      params = new Array<P>(this.columns * rows);
+      this.paramArrays.set(rows, params);
+    }
+    return params;
+  }
+
+  /** Runs the `rows`-row INSERT with `params(rows)` as filled; returns the last row id. */
+  run(rows: number): number {
+    let st = this.statements.get(rows);
+    if (st === undefined) {
+      const row = `(${new Array(this.columns).fill('?').join(', ')})`;
+      st = this.db.prepare(`${this.head} VALUES ${new Array(rows).fill(row).join(', ')}`);
+      this.statements.set(rows, st);
+    }
+    return Number(st.run(this.params(rows)).lastInsertRowid);
+  }
+}
