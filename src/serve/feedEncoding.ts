@@ -1,5 +1,6 @@
 import { type KeyDelta, streamCodes } from '../engine/streamCodes.ts';
 import type { TickForecasts } from '../engine/tickForecasts.ts';
+import { copyBytes, MAX_NUMBER_BYTES, putExact, putFixed, putSnippet, Snippet, snippet } from './bytePrint.ts';
 import { JsonBytes, utf8 } from './jsonBytes.ts';
 
 /**
@@ -29,22 +30,26 @@ export interface PackedForecasts {
   readonly keys?: KeyDelta;
 }
 
-/** Each stream key as the feed prints it (a JSON string, UTF-8), by code; built once a stream. */
+/** Each stream's forecast opening, `{"stream":<key>,"ts":` in UTF-8, by code; built once a stream. */
 export class PrintedKeys {
-  private printed: Uint8Array[] = [];
+  private printed: (Snippet | undefined)[] = [];
   private readonly scratch = new JsonBytes(1024);
 
   /** `keyOf` gives the key of a code (this thread's code table). */
   constructor(private readonly keyOf: (code: number) => string) {}
 
-  bytesOf(code: number): Uint8Array {
-    let bytes = this.printed[code];
-    if (bytes === undefined) {
+  headOf(code: number): Snippet {
+    // Filled in order up to the code first, so that the array stays packed (a sparse one is a hash table).
+    while (this.printed.length <= code) this.printed.push(undefined);
+    let head = this.printed[code];
+    if (head === undefined) {
       this.scratch.reset();
+      this.scratch.raw(K_STREAM.bytes);
       this.scratch.string(this.keyOf(code));
-      bytes = this.printed[code] = this.scratch.take();
+      this.scratch.raw(K_TS.bytes);
+      head = this.printed[code] = new Snippet(this.scratch.take());
     }
-    return bytes;
+    return head;
   }
 }
 
@@ -96,58 +101,80 @@ export interface FrameBytes {
 /** Decimals of a point's mean, bounds and scale: a thousandth of its scale, at most 15; exact without a scale. */
 export function pointDecimals(scale: number): number {
   if (!(scale > 0) || !Number.isFinite(scale)) return -1;
-  return Math.min(15, Math.max(0, 3 - Math.floor(Math.log10(scale))));
+  // 3 − ⌊log10 scale⌋, clamped to 0–15, by comparisons (Math.log10 was a tenth of the frame's time).
+  let d = 0;
+  while (d < 15 && scale < DECIMAL_STEPS[d]) d++;
+  return d;
 }
 
+/** The least scale printed to d decimals, by d: 10^(3 − d). */
+const DECIMAL_STEPS = [1e3, 1e2, 1e1, 1, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11];
+
 const SCORE_DECIMALS = 9;
-// The fixed text between a forecast's numbers, each run of it printed by one call.
-const K_STREAM = utf8('{"stream":');
-const K_TS = utf8(',"ts":');
-const K_VALUE = utf8(',"value":');
-const K_VERSION = utf8(',"modelVersion":');
-const K_FIRST_POINT = utf8(',"points":[{"horizon":');
-const K_NEXT_POINT = utf8('},{"horizon":');
-const K_MEAN = utf8(',"mean":');
-const K_SCALE = utf8(',"scale":');
-const K_LOWER = utf8(',"lower":');
-const K_UPPER = utf8(',"upper":');
-const K_POINTS_SCORE = utf8('}],"anomaly":{"score":');
-const K_NO_POINTS_SCORE = utf8(',"points":[],"anomaly":{"score":');
-const K_LIKELIHOOD = utf8(',"likelihood":');
-const END = utf8('}}');
+// The fixed text between a forecast's numbers, each run of it printed by one copy.
+const K_STREAM = snippet('{"stream":');
+const K_TS = snippet(',"ts":');
+const K_VALUE = snippet(',"value":');
+const K_VERSION = snippet(',"modelVersion":');
+const K_FIRST_POINT = snippet(',"points":[{"horizon":');
+const K_NEXT_POINT = snippet('},{"horizon":');
+const K_MEAN = snippet(',"mean":');
+const K_SCALE = snippet(',"scale":');
+const K_LOWER = snippet(',"lower":');
+const K_UPPER = snippet(',"upper":');
+const K_POINTS_SCORE = snippet('}],"anomaly":{"score":');
+const K_NO_POINTS_SCORE = snippet(',"points":[],"anomaly":{"score":');
+const K_LIKELIHOOD = snippet(',"likelihood":');
+const END = snippet('}}');
+/** Room a forecast's text takes beyond its key: its fixed text, and MAX_NUMBER_BYTES for each number. */
+const HEAD_ROOM = 128 + HEAD_NUMS * MAX_NUMBER_BYTES;
+const POINT_ROOM = 96 + POINT_NUMS * MAX_NUMBER_BYTES;
 
 /**
- * Timestamps as printed, by where they stand in a forecast (the reading's, then each point's): the
- * forecasts of a tick mostly share them (streams read on the same clock), so a time equal to the
- * last one printed at its place is copied from the frame instead of printed again.
+ * Runs of a forecast's text that the forecasts of a tick mostly share, by their place in a
+ * forecast, each with the up to three numbers that make it:
+ * - place 0: `<ts>,"value":` (streams read on the same clock share the reading's time);
+ * - place 1: `,"modelVersion":<v>,"points":[{"horizon":<h>,"ts":<t>,"mean":` (the first point's opening);
+ * - place 1 + q: `},{"horizon":<h>,"ts":<t>,"mean":` (point q's).
+ * A run whose numbers equal those of the last one printed at its place is copied from the frame
+ * (one copy where printing it took up to seven calls); otherwise it is printed and remembered.
  */
-class PrintedTimes {
-  private value = new Float64Array(0);
+class SharedRuns {
+  private keys = new Float64Array(0);
   private start = new Int32Array(0);
   private length = new Int32Array(0);
 
   reset(places: number): void {
-    if (this.value.length < places) {
-      this.value = new Float64Array(places);
+    if (this.start.length < places) {
+      this.keys = new Float64Array(3 * places);
       this.start = new Int32Array(places);
       this.length = new Int32Array(places);
     }
-    this.value.fill(Number.NaN);
+    this.keys.fill(Number.NaN);
   }
 
-  /** Prints `a[i]` at `place`. */
-  print(out: JsonBytes, place: number, a: Float64Array, i: number): void {
-    const x = a[i];
-    if (this.value[place] === x) return out.again(this.start[place], this.length[place]);
-    const start = out.length;
-    out.exactAt(a, i);
-    this.value[place] = x;
+  /** Whether the run at `place` was last printed with these numbers (a NaN never matches: it prints as null). */
+  matches(place: number, a: number, b: number, c: number): boolean {
+    const k = 3 * place;
+    return this.keys[k] === a && this.keys[k + 1] === b && this.keys[k + 2] === c;
+  }
+
+  /** Copies the run last printed at `place` to `at` (`view` covers the frame from its start); returns the position after it. */
+  copy(view: DataView, at: number, place: number): number {
+    return copyBytes(view, at, view, this.start[place], this.length[place]);
+  }
+
+  remember(place: number, a: number, b: number, c: number, start: number, end: number): void {
+    const k = 3 * place;
+    this.keys[k] = a;
+    this.keys[k + 1] = b;
+    this.keys[k + 2] = c;
     this.start[place] = start;
-    this.length[place] = out.length - start;
+    this.length[place] = end - start;
   }
 }
 
-const times = new PrintedTimes();
+const runs = new SharedRuns();
 
 /** The feed frame of packed forecasts, keys from `keys`. `out` is a reusable scratch buffer (one per thread). */
 export function encodeFrame(p: PackedForecasts, keys: PrintedKeys, out: JsonBytes = new JsonBytes()): FrameBytes {
@@ -157,52 +184,74 @@ export function encodeFrame(p: PackedForecasts, keys: PrintedKeys, out: JsonByte
   const lengths = new Int32Array(count);
   let places = 1;
   for (let i = 0; i < count; i++) places = Math.max(places, 1 + p.points[i]);
-  times.reset(places);
+  runs.reset(places);
   out.reset();
   out.raw(FRAME_HEAD);
-  let at = 0;
+  let num = 0;
   for (let i = 0; i < count; i++) {
-    if (i > 0) out.byte(0x2c);
-    starts[i] = out.length;
-    out.raw(K_STREAM);
-    out.raw(keys.bytesOf(p.codes[i]));
-    out.raw(K_TS);
-    times.print(out, 0, n, at);
-    out.raw(K_VALUE);
-    out.exactAt(n, at + 1);
-    out.raw(K_VERSION);
-    out.exactAt(n, at + 2);
-    const head = at;
-    at += HEAD_NUMS;
+    const head = keys.headOf(p.codes[i]);
     const points = p.points[i];
-    for (let q = 0; q < points; q++, at += POINT_NUMS) {
-      out.raw(q === 0 ? K_FIRST_POINT : K_NEXT_POINT);
-      out.exactAt(n, at);
-      out.raw(K_TS);
-      times.print(out, 1 + q, n, at + 1);
-      const d = pointDecimals(n[at + 3]);
-      out.raw(K_MEAN);
-      printAt(out, n, at + 2, d);
-      out.raw(K_SCALE);
-      printAt(out, n, at + 3, d);
-      out.raw(K_LOWER);
-      printAt(out, n, at + 4, d);
-      out.raw(K_UPPER);
-      printAt(out, n, at + 5, d);
+    // One room check for the whole forecast; the buffer and position stay in locals until its end.
+    const buf = out.claim(1 + head.length + HEAD_ROOM + points * POINT_ROOM);
+    const view = out.view;
+    let at = out.length;
+    if (i > 0) buf[at++] = 0x2c;
+    starts[i] = at;
+    at = putSnippet(view, at, head);
+    const ts = n[num];
+    if (runs.matches(0, ts, 0, 0)) at = runs.copy(view, at, 0);
+    else {
+      const from = at;
+      at = putExact(buf, at, n, num);
+      at = putSnippet(view, at, K_VALUE);
+      runs.remember(0, ts, 0, 0, from, at);
     }
-    out.raw(points > 0 ? K_POINTS_SCORE : K_NO_POINTS_SCORE);
-    out.fixedAt(n, head + 3, SCORE_DECIMALS);
-    out.raw(K_LIKELIHOOD);
-    out.fixedAt(n, head + 4, SCORE_DECIMALS);
-    out.raw(END);
-    lengths[i] = out.length - starts[i];
+    at = putExact(buf, at, n, num + 1);
+    const first = num;
+    num += HEAD_NUMS;
+    if (points === 0) {
+      at = putSnippet(view, at, K_VERSION);
+      at = putExact(buf, at, n, first + 2);
+    }
+    for (let q = 0; q < points; q++, num += POINT_NUMS) {
+      // The point's opening, up to its mean; the first point's opens with the model version.
+      const version = q === 0 ? n[first + 2] : 0;
+      if (runs.matches(1 + q, version, n[num], n[num + 1])) at = runs.copy(view, at, 1 + q);
+      else {
+        const from = at;
+        if (q === 0) {
+          at = putSnippet(view, at, K_VERSION);
+          at = putExact(buf, at, n, first + 2);
+        }
+        at = putSnippet(view, at, q === 0 ? K_FIRST_POINT : K_NEXT_POINT);
+        at = putExact(buf, at, n, num);
+        at = putSnippet(view, at, K_TS);
+        at = putExact(buf, at, n, num + 1);
+        at = putSnippet(view, at, K_MEAN);
+        runs.remember(1 + q, version, n[num], n[num + 1], from, at);
+      }
+      const d = pointDecimals(n[num + 3]);
+      at = putPoint(buf, at, n, num + 2, d);
+      at = putSnippet(view, at, K_SCALE);
+      at = putPoint(buf, at, n, num + 3, d);
+      at = putSnippet(view, at, K_LOWER);
+      at = putPoint(buf, at, n, num + 4, d);
+      at = putSnippet(view, at, K_UPPER);
+      at = putPoint(buf, at, n, num + 5, d);
+    }
+    at = putSnippet(view, at, points > 0 ? K_POINTS_SCORE : K_NO_POINTS_SCORE);
+    at = putFixed(buf, at, n, first + 3, SCORE_DECIMALS);
+    at = putSnippet(view, at, K_LIKELIHOOD);
+    at = putFixed(buf, at, n, first + 4, SCORE_DECIMALS);
+    at = putSnippet(view, at, END);
+    lengths[i] = at - starts[i];
+    out.advance(at);
   }
   out.raw(FRAME_TAIL);
   return { bytes: out.take(), starts, lengths };
 }
 
-/** `a[i]` to `decimals` places, or exactly when `decimals` is negative (numbers by index: see `JsonBytes.exactAt`). */
-function printAt(out: JsonBytes, a: Float64Array, i: number, decimals: number): void {
-  if (decimals < 0) out.exactAt(a, i);
-  else out.fixedAt(a, i, decimals);
+/** `a[i]` to `decimals` places, or exactly when `decimals` is negative. */
+function putPoint(buf: Uint8Array, at: number, a: Float64Array, i: number, decimals: number): number {
+  return decimals < 0 ? putExact(buf, at, a, i) : putFixed(buf, at, a, i, decimals);
 }

@@ -17,7 +17,8 @@ function forecasts(n: number, tick = 1): Forecast[] {
     // Runs of forecasts at one time and changes between them (the encoder copies a time equal to the last one printed).
     ts: 1_767_225_600_000 + tick * 60_000 + (i % 4 < 2 ? 0 : 1000),
     value: i % 7 === 0 ? -0.1 + i : Math.sin(i) * 1e6,
-    modelVersion: 3,
+    // A model promoted part-way: the first point's opening, which carries the version, is not shared across versions.
+    modelVersion: i % 9 === 0 ? 4 : 3,
     prior: null,
     points: [1, 6, 24].map((h) => ({
       horizon: h,
@@ -84,6 +85,14 @@ describe('feed encoding', () => {
     expect(pointDecimals(37)).toBe(2);
     expect(pointDecimals(5e6)).toBe(0);
     expect(pointDecimals(1e-20)).toBe(15);
+    // At and either side of each power of ten (the double nearest it counts as it): 3 − e, clamped to 0–15.
+    const clamp = (d: number) => Math.min(15, Math.max(0, d));
+    for (let e = -14; e <= 5; e++) {
+      const p = Number(`1e${e}`);
+      expect(pointDecimals(p)).toBe(clamp(3 - e));
+      expect(pointDecimals(p * 1.001)).toBe(clamp(3 - e));
+      expect(pointDecimals(p * 0.999)).toBe(clamp(4 - e));
+    }
     for (const s of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) expect(pointDecimals(s)).toBe(-1);
   });
 
