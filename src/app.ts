@@ -10,6 +10,7 @@ import type { BackendPlugin } from './backend/backendPlugin.ts';
 import { type BackendSelection, selectBackend } from './backend/selectBackend.ts';
 import { type Config, serverUrl } from './config.ts';
 import { createEngine } from './engine/buildEngine.ts';
+import { DirtyStreams } from './engine/dirtyStreams.ts';
 import type { Engine } from './engine/engine.ts';
 import type { Forecast } from './engine/reading.ts';
 import type { StreamState } from './engine/stateTable.ts';
@@ -109,7 +110,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   let engine: Engine;
   let writer: WriterThread;
   /** Streams whose in-memory state is newer than their stored snapshot. */
-  const dirty = new Set<string>();
+  const dirty = new DirtyStreams();
   /** States of evicted streams until the writer has saved them. */
   const evicting = new Map<string, StreamState>();
   let liveVersion = 0;
@@ -222,7 +223,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   const post = (tick: Tick): { tick: Tick; committed: Promise<number>; postedAt: number } => {
     pending++;
     inFlight.add(tick);
-    for (const key of tick.forecasts.stream) dirty.add(key);
+    dirty.markCodes(tick.forecasts.code);
     const committed = writer.write(tick);
     // The pipeline takes the failure up in order; this only keeps it from counting as unhandled.
     committed.catch(() => {});
