@@ -237,27 +237,33 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     return w.tick;
   };
   const snapshot = async (): Promise<void> => {
-    const states = [];
-    for (const key of dirty) {
-      const state = engine.table.exportState(key);
-      if (state !== undefined) states.push(state);
-    }
-    dirty.clear();
+    // Between steps: a tick's rows are being written while its step is out.
+    const states = await engine.exclusive(() => {
+      const out = [];
+      for (const key of dirty) {
+        const state = engine.table.exportState(key);
+        if (state !== undefined) out.push(state);
+      }
+      dirty.clear();
+      return out;
+    });
     const n = await writer.snapshot(states, engine.modelVersion);
     storeLog.debug({ streams: n }, 'stream states saved');
   };
   /** Saves and drops the states of streams idle longer than idleEvictS; they come back on their next reading. */
   const evictIdle = async (): Promise<void> => {
-    const keys = engine.idleStreams(config.store.idleEvictS * 1000);
-    if (keys.length === 0) return;
-    const states: StreamState[] = [];
-    for (const key of keys) {
-      const state = engine.table.remove(key);
-      if (state === undefined) continue;
-      states.push(state);
-      evicting.set(key, state);
-      dirty.delete(key);
-    }
+    const states = await engine.exclusive(() => {
+      const removed: StreamState[] = [];
+      for (const key of engine.idleStreams(config.store.idleEvictS * 1000)) {
+        const state = engine.table.remove(key);
+        if (state === undefined) continue;
+        removed.push(state);
+        evicting.set(key, state);
+        dirty.delete(key);
+      }
+      return removed;
+    });
+    if (states.length === 0) return;
     try {
       await writer.snapshot(states, engine.modelVersion);
     } finally {
@@ -416,6 +422,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
         await writer.close();
         alerts$.complete();
       } finally {
+        // A step still out (the pipeline failed while one was computed) finishes first.
+        await engine.exclusive(() => undefined);
         engine.dispose();
         store.close();
       }

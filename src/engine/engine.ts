@@ -1,4 +1,4 @@
-import { ModelShapeError, RejectCode } from '../errors.ts';
+import { KernelError, ModelShapeError, RejectCode } from '../errors.ts';
 import type { GruWeights } from '../model/gruWeights.ts';
 import { FEATURE_COUNT } from './features.ts';
 import { allocRowInputs, allocRowOutputs, type RowInputs, type RowOutputs } from './roundBuffers.ts';
@@ -70,6 +70,10 @@ export class Engine {
   /** The tick's accepted readings in round order, shared with compute threads. */
   private rows: RowInputs = allocRowInputs(0);
   private out: RowOutputs & { count: number; readingIndex: Int32Array; code: Int32Array; rejected: RejectedIndex[]; rounds: number };
+  /** True while a `stepAsync` has rows out on helper threads. */
+  private stepOut = false;
+  /** The tail of the work run through `exclusive`, one piece at a time. */
+  private lane: Promise<unknown> = Promise.resolve();
 
   /** @throws ModelShapeError when the model does not take this engine's features or the table's hidden size. */
   constructor(executor: RoundExecutor, table: StateTable, options: EngineOptions) {
@@ -114,15 +118,76 @@ export class Engine {
     this.executor.dispose();
   }
 
-  /** Takes one tick of readings (any values: they are validated here) into the state. */
+  /** Whether ticks can be stepped without blocking this thread (`stepAsync`): the executor has helper threads. */
+  get stepsAsync(): boolean {
+    return this.executor.runAsync !== undefined;
+  }
+
+  /**
+   * Runs `work` once the work passed here before it has settled, one piece at a
+   * time: the live pipeline steps each tick through here (and emits it before
+   * letting go), so work that reads or replaces rows of the state table
+   * (snapshots, eviction, a model switch) never meets a step whose rows are out.
+   */
+  exclusive<T>(work: () => T | Promise<T>): Promise<T> {
+    const run = this.lane.then(work);
+    this.lane = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * `step`, with the rounds computed on the executor's helper threads while this
+   * thread's event loop serves sockets (the executor's `runAsync`); `step` itself
+   * where it has none. The output is valid until the next step. One at a time:
+   * the live pipeline runs it through `exclusive`.
+   * @throws KernelError when a step is already out.
+   */
+  async stepAsync(readings: readonly unknown[]): Promise<TickOutput> {
+    const runAsync = this.executor.runAsync?.bind(this.executor);
+    if (runAsync === undefined) return this.step(readings);
+    this.enterStep();
+    try {
+      this.reserveTick(readings.length);
+      this.earlyTo = 0;
+      this.doneTo = 0;
+      const rounds = this.plan(readings, false);
+      const out = this.out;
+      for (let r = 0; r < rounds; r++) {
+        if (this.roundStart[r] < this.roundStart[r + 1]) await runAsync(this.table, this.rows, out, this.roundStart[r], this.roundStart[r + 1]);
+      }
+      out.rounds = rounds;
+      return out;
+    } finally {
+      this.stepOut = false;
+    }
+  }
+
+  /**
+   * Takes one tick of readings (any values: they are validated here) into the state.
+   * @throws KernelError when a `stepAsync` is out.
+   */
   step(readings: readonly unknown[]): TickOutput {
+    this.enterStep();
+    try {
+      return this.stepNow(readings);
+    } finally {
+      this.stepOut = false;
+    }
+  }
+
+  private enterStep(): void {
+    if (this.stepOut) throw new KernelError('a tick was stepped while another one was still being computed');
+    this.stepOut = true;
+  }
+
+  private stepNow(readings: readonly unknown[]): TickOutput {
     const n = readings.length;
     this.reserveTick(n);
     this.earlyTo = 0;
     this.doneTo = 0;
     let rounds: number;
     try {
-      rounds = this.plan(readings);
+      rounds = this.plan(readings, true);
     } catch (err) {
       // Rows handed out early are being written: wait for them before the error goes up.
       this.finishEarly();
@@ -144,9 +209,9 @@ export class Engine {
    * planned (should the table have to grow meanwhile, those rows are finished
    * first: growing moves its shared arrays). Later rounds (a stream with several
    * readings) are placed after them.
-   * Returns the round count.
+   * Returns the round count. `early`: whether rows may be handed out before planning ends.
    */
-  private plan(readings: readonly unknown[]): number {
+  private plan(readings: readonly unknown[], early: boolean): number {
     const n = readings.length;
     const table = this.table;
     if (this.tickId === 0x7fffffff) {
@@ -159,7 +224,7 @@ export class Engine {
     const out = this.out;
     const rows = this.rows;
     out.rejected = [];
-    const early = this.executor.earlyRows?.(n) ?? 0;
+    const earlyCount = early ? (this.executor.earlyRows?.(n) ?? 0) : 0;
     let accepted = 0;
     let firsts = 0;
     let rounds = 0;
@@ -216,9 +281,9 @@ export class Engine {
         rows.ts[p] = ts;
         rows.value[p] = value;
         rows.outRow[p] = row;
-        if (firsts === early) {
-          this.executor.startEarly?.(table, rows, out, 0, early);
-          this.earlyTo = early;
+        if (firsts === earlyCount) {
+          this.executor.startEarly?.(table, rows, out, 0, earlyCount);
+          this.earlyTo = earlyCount;
         }
         continue;
       }

@@ -172,18 +172,35 @@ export class ParallelRounds implements RoundExecutor {
    * way each row is applied exactly once.
    */
   private collect(live: Handle[], table: TableView, rows: RowInputs, out: RowOutputs): void {
-    for (const w of live) {
-      if (w.to <= w.from) continue;
-      const finished = this.await(w);
-      if (finished && w.ctl[Ctl.STATUS] === Status.OK) {
-        w.speed = smooth(w.speed, (w.to - w.from) / Math.max(1e-3, w.ctl[Ctl.ELAPSED_US] / 1000));
-        continue;
-      }
-      this.retire(w, finished ? 'its rows failed' : `it did not take its rows within ${this.timeoutMs} ms`);
-      // A part may have written some of its rows before failing, never before its backup was complete.
-      if (Atomics.load(w.ctl, Ctl.BACKED_UP) === w.seq && w.sent !== null) restoreRows(w.sent.backup, table, rows, w.from, w.to, this.spec.hidden);
-      this.stepper.run(table, rows, out, w.from, w.to);
+    for (const w of live) if (w.to > w.from) this.settle(w, this.await(w), table, rows, out);
+  }
+
+  /**
+   * All of the round on the workers (none of it here), waited for without
+   * blocking this thread: its event loop goes on serving sockets while they
+   * compute. Failures are handled as in `run`. Rounds smaller than
+   * `minRowsToSplit` are computed here at once (a hand-off costs more than they do).
+   */
+  async runAsync(table: TableView, rows: RowInputs, out: RowOutputs, from: number, to: number): Promise<void> {
+    const live = this.handles.filter((h) => h.alive);
+    if (to - from < this.minRows || live.length === 0) {
+      this.stepper.run(table, rows, out, from, to);
+      return;
     }
+    this.handOut(live, table, rows, out, from, to);
+    for (const w of live) if (w.to > w.from) this.settle(w, await this.awaitAsync(w), table, rows, out);
+  }
+
+  /** After a worker's part: its speed noted, or its rows restored and computed here. */
+  private settle(w: Handle, finished: boolean, table: TableView, rows: RowInputs, out: RowOutputs): void {
+    if (finished && w.ctl[Ctl.STATUS] === Status.OK) {
+      w.speed = smooth(w.speed, (w.to - w.from) / Math.max(1e-3, w.ctl[Ctl.ELAPSED_US] / 1000));
+      return;
+    }
+    this.retire(w, finished ? 'its rows failed' : `it did not take its rows within ${this.timeoutMs} ms`);
+    // A part may have written some of its rows before failing, never before its backup was complete.
+    if (Atomics.load(w.ctl, Ctl.BACKED_UP) === w.seq && w.sent !== null) restoreRows(w.sent.backup, table, rows, w.from, w.to, this.spec.hidden);
+    this.stepper.run(table, rows, out, w.from, w.to);
   }
 
   setWeights(weights: GruWeights): void {
@@ -234,19 +251,39 @@ export class ParallelRounds implements RoundExecutor {
    * touch the table; a job the worker has taken is waited for to the end.
    */
   private await(w: Handle): boolean {
-    let deadline = performance.now() + this.timeoutMs;
-    for (;;) {
-      const done = Atomics.load(w.ctl, Ctl.DONE);
-      if (done === w.seq) return true;
-      const left = deadline - performance.now();
-      if (left <= 0) {
-        if (Atomics.compareExchange(w.ctl, Ctl.CLAIM, Claim.OPEN, Claim.REVOKED) === Claim.OPEN) return false;
-        this.log.warn({ waitedMs: this.timeoutMs }, 'compute thread is slow to finish its rows; still waiting');
-        deadline = performance.now() + this.timeoutMs;
-        continue;
-      }
+    return this.waitLoop(w, (done, left) => {
       Atomics.wait(w.ctl, Ctl.DONE, done, left);
-    }
+      return undefined;
+    }) as boolean;
+  }
+
+  /** `await`, without blocking this thread (Atomics.waitAsync). */
+  private async awaitAsync(w: Handle): Promise<boolean> {
+    return this.waitLoop(w, (done, left) => {
+      const r = Atomics.waitAsync(w.ctl, Ctl.DONE, done, left);
+      return r.async ? r.value : undefined;
+    });
+  }
+
+  /** The loop of `await` and `awaitAsync`: `wait` blocks, or returns a promise, until DONE moves from `done` or `left` ms pass. */
+  private waitLoop(w: Handle, wait: (done: number, left: number) => Promise<unknown> | undefined): boolean | Promise<boolean> {
+    let deadline = performance.now() + this.timeoutMs;
+    const step = (): boolean | Promise<boolean> => {
+      for (;;) {
+        const done = Atomics.load(w.ctl, Ctl.DONE);
+        if (done === w.seq) return true;
+        const left = deadline - performance.now();
+        if (left <= 0) {
+          if (Atomics.compareExchange(w.ctl, Ctl.CLAIM, Claim.OPEN, Claim.REVOKED) === Claim.OPEN) return false;
+          this.log.warn({ waitedMs: this.timeoutMs }, 'compute thread is slow to finish its rows; still waiting');
+          deadline = performance.now() + this.timeoutMs;
+          continue;
+        }
+        const pending = wait(done, left);
+        if (pending !== undefined) return pending.then(step);
+      }
+    };
+    return step();
   }
 
   private retire(w: Handle, reason: string): void {

@@ -12,6 +12,12 @@ export interface RoundExecutor {
   readonly threads: number;
   run(table: TableView, rows: RowInputs, out: RowOutputs, from: number, to: number): void;
   /**
+   * As `run`, with the rows computed on helper threads while this thread's event
+   * loop goes on; resolves once every row is applied. Executors without helpers
+   * leave this out. The caller must not touch the table's rows until it resolves.
+   */
+  runAsync?(table: TableView, rows: RowInputs, out: RowOutputs, from: number, to: number): Promise<void>;
+  /**
    * For a tick of `n` readings, how many of its first round's rows helper
    * threads could start on while the engine is still planning the rest
    * (0: none; executors without helpers leave this out).

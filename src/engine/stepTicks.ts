@@ -1,4 +1,4 @@
-import { concatMap, map, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { concatMap, map, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { microBatch } from '../ingest/microBatch.ts';
 import type { Engine, RejectedIndex } from './engine.ts';
 import type { Forecast, Outcome } from './reading.ts';
@@ -79,14 +79,42 @@ export function stepTick(engine: Engine, readings: readonly unknown[], coverage:
 
 /**
  * Groups readings into ticks (at most `maxBatch` readings or `maxWaitMs`) and
- * steps each tick through the engine as one batched step per round.
+ * steps each tick through the engine as one batched step per round. With an
+ * engine that steps without blocking (compute threads), each tick is stepped
+ * and emitted inside `engine.exclusive`, in arrival order: this thread serves
+ * sockets while the tick is computed, and nothing that reads or replaces the
+ * table's rows runs in between.
  */
 export function stepTicks(engine: Engine, options: TickOptions): OperatorFunction<unknown, Tick> {
+  return (source) => {
+    const batches = source.pipe(microBatch<unknown>(options.maxBatch, options.maxWaitMs, options.scheduler));
+    return engine.stepsAsync ? batches.pipe(stepEachAsync(engine, options.coverage)) : batches.pipe(map((readings) => stepTick(engine, readings, options.coverage)));
+  };
+}
+
+/** Each batch stepped with `stepAsync` inside `engine.exclusive`, in order; its tick emitted before the engine is let go. */
+function stepEachAsync(engine: Engine, coverage: number): OperatorFunction<readonly unknown[], Tick> {
   return (source) =>
-    source.pipe(
-      microBatch<unknown>(options.maxBatch, options.maxWaitMs, options.scheduler),
-      map((readings) => stepTick(engine, readings, options.coverage)),
-    );
+    new Observable<Tick>((subscriber) => {
+      // Settles after the last batch taken so far (exclusive runs them in order).
+      let last: Promise<void> = Promise.resolve();
+      const sub = source.subscribe({
+        next: (readings) => {
+          last = engine
+            .exclusive(async () => {
+              if (subscriber.closed) return;
+              const started = performance.now();
+              const out = await engine.stepAsync(readings);
+              const forecasts = TickForecasts.fromEngine(readings, out, engine.horizons, engine.modelVersion, coverage);
+              subscriber.next(makeTick(readings, forecasts, out.rejected, performance.now() - started, out.rounds));
+            })
+            .catch((err: unknown) => subscriber.error(err));
+        },
+        error: (err: unknown) => void last.then(() => subscriber.error(err)),
+        complete: () => void last.then(() => subscriber.complete()),
+      });
+      return () => sub.unsubscribe();
+    });
 }
 
 /**

@@ -49,10 +49,14 @@ export class LiveModel {
   }
 
   /**
-   * Makes a stored version live now. Returns the streams re-warmed.
+   * Makes a stored version live, between two ticks. Resolves to the streams re-warmed.
    * @throws ModelNotFoundError, ModelShapeError (another spec), StoreError.
    */
-  set(version: number): number {
+  set(version: number): Promise<number> {
+    return this.deps.engine.exclusive(() => this.setNow(version));
+  }
+
+  private setNow(version: number): number {
     const { store, engine, config } = this.deps;
     const next = store.checkpoints.load(version);
     if (next === undefined) throw new ModelNotFoundError(`no model version ${version} in ${config.store.path}`);
@@ -60,7 +64,7 @@ export class LiveModel {
       throw new ModelShapeError(`model version ${version} has spec ${JSON.stringify(next.spec)}; the running one ${JSON.stringify(this.model.spec)}`);
     }
     const started = performance.now();
-    // Synchronous throughout, so no tick runs in between.
+    // Synchronous throughout, and run between steps (exclusive): no tick runs in between.
     const history = this.histories(config.training.rewarmReadings);
     engine.setModel(next.weights, version);
     this.current = next;
@@ -96,7 +100,7 @@ export class LiveModel {
       };
       const out = await retrain(store, this.model, backend, { ...RETRAIN_DEFAULTS, margin: config.training.margin }, progress, this.stopTraining.signal);
       log.info(out, out.promoted ? 'retrained model promoted' : 'retrained model not promoted');
-      if (out.promoted) this.set(out.version);
+      if (out.promoted) await this.set(out.version);
       this.training$.next({ type: 'training', phase: 'done', version: out.version, promoted: out.promoted, liveNll: out.liveNll, candidateNll: out.candidateNll });
       return out;
     } catch (err) {

@@ -4,7 +4,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Forecast } from '../../src/engine/reading.ts';
 import { forecast, stepTicks } from '../../src/engine/stepTicks.ts';
 import { useBestBackend } from '../support/backend.ts';
-import { makeEngine, reading } from '../support/engineFixture.ts';
+import { pino } from 'pino';
+import type { BackendName } from '../../src/config.ts';
+import { Engine } from '../../src/engine/engine.ts';
+import { ParallelRounds } from '../../src/engine/parallelRounds.ts';
+import { StateTable } from '../../src/engine/stateTable.ts';
+import { HIDDEN, makeEngine, reading, SPEC, WEIGHTS } from '../support/engineFixture.ts';
 
 describe('forecast operator', () => {
   beforeAll(async () => {
@@ -56,5 +61,28 @@ describe('forecast operator', () => {
     expect(f.points[1].ts).toBe(f.ts + 3 * 60_000);
     expect(f.prior).not.toBeNull();
     engine.dispose();
+  });
+
+  it('with compute threads, steps each tick without blocking, emits them in order and completes after the last', async () => {
+    const name = await useBestBackend();
+    const backend: BackendName = name === 'tensorflow' || name === 'tensorflow-gpu' ? name : name === 'wasm' ? 'wasm' : 'cpu';
+    const pool = await ParallelRounds.create(SPEC, WEIGHTS, { backend, threads: 2, minRowsToSplit: 8, log: pino({ level: 'silent' }) });
+    const engine = new Engine(pool, new StateTable(HIDDEN, 2), { maxKeyLength: 64, modelVersion: 3 });
+    const reference = makeEngine();
+    expect(engine.stepsAsync).toBe(true);
+    const readings = [];
+    for (let i = 0; i < 12; i++) for (let s = 0; s < 50; s++) readings.push(reading(`t-${s}`, i));
+    const ticks = await lastValueFrom(from(readings).pipe(stepTicks(engine, { maxBatch: 64, maxWaitMs: 0, coverage: 0.9 }), toArray()));
+    // Every reading, once, in input order, each tick at most maxBatch (several rounds where a stream repeats).
+    expect(ticks.flatMap((t) => t.readings)).toEqual(readings);
+    expect(Math.max(...ticks.map((t) => t.readings.length))).toBeLessThanOrEqual(64);
+    const forecasts = ticks.flatMap((t) => t.outcomes).filter((o): o is Forecast => o.kind === 'forecast');
+    expect(forecasts).toHaveLength(readings.length);
+    for (const [i, r] of readings.entries()) {
+      const alone = reference.step([r]);
+      expect(forecasts[i].points[0].mean).toBeCloseTo(alone.mean[0], 3);
+    }
+    engine.dispose();
+    reference.dispose();
   });
 });
