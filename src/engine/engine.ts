@@ -72,8 +72,9 @@ export class Engine {
   private out: RowOutputs & { count: number; readingIndex: Int32Array; code: Int32Array; rejected: RejectedIndex[]; rounds: number };
   /** True while a `stepAsync` has rows out on helper threads. */
   private stepOut = false;
-  /** The tail of the work run through `exclusive`, one piece at a time. */
+  /** The tail of the work run through `exclusive`, one piece at a time, and how many pieces are not settled. */
   private lane: Promise<unknown> = Promise.resolve();
+  private queued = 0;
 
   /** @throws ModelShapeError when the model does not take this engine's features or the table's hidden size. */
   constructor(executor: RoundExecutor, table: StateTable, options: EngineOptions) {
@@ -130,9 +131,18 @@ export class Engine {
    * (snapshots, eviction, a model switch) never meets a step whose rows are out.
    */
   exclusive<T>(work: () => T | Promise<T>): Promise<T> {
+    this.queued++;
     const run = this.lane.then(work);
-    this.lane = run.catch(() => undefined);
+    const settled = (): void => {
+      this.queued--;
+    };
+    this.lane = run.then(settled, settled);
     return run;
+  }
+
+  /** Pieces of work passed to `exclusive` and not settled yet, the one running included: ticks waiting for the engine, mostly. */
+  get queueDepth(): number {
+    return this.queued;
   }
 
   /**

@@ -69,6 +69,7 @@ export async function startService(config: Config, log: Logger, options: Service
   const trainingEpoch = new Gauge({ name: 'forecaster_training_epoch', help: 'Epoch of the retraining run in progress (0: none)', registers: [metrics.registry] });
   const trainingNll = new Gauge({ name: 'forecaster_training_valid_nll', help: 'Held-back NLL of the last retraining epoch', registers: [metrics.registry] });
   new Gauge({ name: 'forecaster_model_version', help: 'The live model version', registers: [metrics.registry], collect() { this.set(app.engine.modelVersion); } });
+  new Gauge({ name: 'forecaster_engine_queue', help: 'Ticks (and snapshot, eviction or model-switch work) waiting for the engine, the one in progress included', registers: [metrics.registry], collect() { this.set(app.engine.queueDepth); } });
   app.training$.subscribe((e) => {
     hub.publishEvent(e);
     if (e.phase === 'epoch') {

@@ -120,7 +120,10 @@ describe('ParallelRounds', () => {
       return Array.from(engine.table.exportState('x-5')?.hidden ?? []);
     });
     steps.push(step(1), step(2));
+    expect(engine.queueDepth).toBe(4);
     await Promise.all(steps);
+    await seen;
+    expect(engine.queueDepth).toBe(0);
     local.step(streams.map((s) => reading(s, 0)));
     expect(await seen).toEqual(Array.from(local.table.exportState('x-5')?.hidden ?? []));
     expect(order).toEqual(['step 0 starts', 'step 0 ends', 'read', 'step 1 starts', 'step 1 ends', 'step 2 starts', 'step 2 ends']);

@@ -147,7 +147,7 @@ describe('HTTP API', () => {
     const res = await fetch(`${service.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } });
     expect(res.status).toBe(200);
     const text = await res.text();
-    for (const name of ['forecaster_readings_ingested_total', 'forecaster_readings_rejected_total', 'forecaster_tick_readings_bucket', 'forecaster_tick_seconds_bucket', 'forecaster_store_commit_seconds_bucket', 'forecaster_ingest_in_flight', 'forecaster_http_requests_total']) {
+    for (const name of ['forecaster_readings_ingested_total', 'forecaster_readings_rejected_total', 'forecaster_tick_readings_bucket', 'forecaster_tick_seconds_bucket', 'forecaster_store_commit_seconds_bucket', 'forecaster_ingest_in_flight', 'forecaster_engine_queue', 'forecaster_http_requests_total']) {
       expect(text).toContain(name);
     }
     expect(text).toMatch(/forecaster_readings_rejected_total\{code="FC_ERR_VALUE_NOT_NUMBER"\} 1/);
