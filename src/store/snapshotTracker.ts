@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/engine.ts';
 import type { StreamState } from '../engine/stateTable.ts';
-import type { StateSnapshots } from './stateSnapshots.ts';
+import type { SnapshotItem, StateSnapshots } from './stateSnapshots.ts';
 
 /**
  * Knows, for each stream, the id of the last stored reading its in-memory state
@@ -59,12 +59,18 @@ export class SnapshotTracker {
 
   /** Saves `states`, each with the last stored reading it includes (states of streams with none are skipped). */
   saveStates(states: readonly StreamState[], modelVersion: number): number {
-    const items: { state: StreamState; lastReadingId: number }[] = [];
+    const items = this.itemsOf(states);
+    this.snapshots.save(items, modelVersion);
+    return items.length;
+  }
+
+  /** `states`, each with the last stored reading it includes as of now; streams with none are left out. */
+  itemsOf(states: readonly StreamState[]): SnapshotItem[] {
+    const items: SnapshotItem[] = [];
     for (const state of states) {
       const id = this.lastIdOf(state.key);
       if (id !== undefined) items.push({ state, lastReadingId: id });
     }
-    this.snapshots.save(items, modelVersion);
-    return items.length;
+    return items;
   }
 }

@@ -11,12 +11,18 @@ export interface StoredState {
   readonly modelVersion: number;
 }
 
+/** A stream's state to save, with the id of the last stored reading it includes. */
+export interface SnapshotItem {
+  readonly state: StreamState;
+  readonly lastReadingId: number;
+}
+
 /** Per-stream engine states, each recording the last reading it includes. */
 export class StateSnapshots {
   private readonly upsert;
   private readonly normaliser;
   private readonly selectOne;
-  private readonly saveAll: (items: readonly { state: StreamState; lastReadingId: number }[], modelVersion: number) => void;
+  private readonly saveAll: (items: readonly SnapshotItem[], modelVersion: number) => void;
 
   constructor(private readonly db: Db, private readonly file: string, private readonly streams: StreamIds) {
     this.upsert = db.prepare(
@@ -30,7 +36,7 @@ export class StateSnapshots {
     this.selectOne = db.prepare<[string], { state: Buffer; rid: number; mv: number }>(
       'SELECT st.state AS state, st.last_reading_id AS rid, st.model_version AS mv FROM stream_states st JOIN streams s ON s.id = st.stream_id WHERE s.key = ?',
     );
-    this.saveAll = db.transaction((items: readonly { state: StreamState; lastReadingId: number }[], modelVersion: number) => {
+    this.saveAll = db.transaction((items: readonly SnapshotItem[], modelVersion: number) => {
       const now = Date.now();
       for (const { state, lastReadingId } of items) {
         const sid = this.streams.find(state.key);
@@ -43,7 +49,7 @@ export class StateSnapshots {
   }
 
   /** Saves the states in one transaction. @throws StoreError naming the file. */
-  save(items: readonly { state: StreamState; lastReadingId: number }[], modelVersion: number): void {
+  save(items: readonly SnapshotItem[], modelVersion: number): void {
     try {
       this.saveAll(items, modelVersion);
     } catch (err) {

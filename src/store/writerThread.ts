@@ -17,8 +17,10 @@ const CHECKPOINT_INTERVAL_MS = 50;
  * The main thread's handle on the store's writer thread. `write` and
  * `snapshot` post at once, in order, and resolve when committed, so the engine
  * goes on stepping while earlier ticks are written, and the event loop never
- * waits on SQLite. A snapshot sent after some ticks is saved after them, so the
- * last reading it records is exactly the last one its states include.
+ * waits on SQLite. A snapshot sent after some ticks takes each state's last
+ * reading id once they are committed, so the id it records is exactly that of
+ * the last reading its state includes; its rows are then written a chunk at a
+ * time, ticks sent after it committing in between (writerWorker.ts).
  */
 export class WriterThread {
   private nextId = 1;

@@ -12,6 +12,7 @@ import type { WebhookConfig } from '../anomaly/alertConfig.ts';
 import { WebhookDelivery } from '../anomaly/webhookDelivery.ts';
 import { createLogger } from '../log.ts';
 import { pruneBatch } from './retention.ts';
+import type { SnapshotItem } from './stateSnapshots.ts';
 import { SnapshotTracker } from './snapshotTracker.ts';
 import { toStoreError } from './storeErrors.ts';
 import { Store } from './store.ts';
@@ -89,7 +90,11 @@ function handle(first: WriterRequest): boolean {
           const id = waiting.get(sid) ?? lastIndexed.get(sid)?.id;
           if (id !== undefined) tracker.recovered(s.key, id, false);
         }
-        reply({ id: req.id, ok: true, count: tracker.saveStates(states, req.modelVersion) });
+        // Each state's last reading id is taken now, in order with the ticks; the rows are written
+        // a chunk at a time when the event loop is free (saveSnapshotsSoon), ticks committing between.
+        const items = tracker.itemsOf(states);
+        if (items.length === 0) reply({ id: req.id, ok: true, count: 0 });
+        else snapshotJobs.push({ id: req.id, items, modelVersion: req.modelVersion, done: 0 });
       } catch (err) {
         reply(failure(req.id, err));
       }
@@ -108,6 +113,8 @@ function handle(first: WriterRequest): boolean {
         reply(failure(req.id, toStoreError(err, file, `pruning ${req.table}`)));
       }
     } else {
+      // Snapshots taken in before the close are written first.
+      while (snapshotJobs.length > 0) saveSnapshotChunk();
       delivery?.stop();
       clearInterval(indexTimer);
       try {
@@ -158,6 +165,45 @@ function indexSoon(readings = 0): void {
 }
 const indexTimer = setInterval(indexSoon, 250).unref();
 
+/**
+ * Snapshots are written a chunk of states a transaction, one chunk a turn of the
+ * event loop, so that ticks that arrive meanwhile commit between chunks: in one
+ * transaction, 10,000 states took the writer 110–165 ms, and every tick behind
+ * them waited as long (a spike in feed latency at each snapshot). Jobs are
+ * written in the order they were taken in, and answered once their last chunk
+ * is; a chunk that fails answers its job with the error and drops the rest of
+ * it (a failed snapshot loses nothing: states are rebuilt from readings).
+ */
+const SNAPSHOT_CHUNK = 500;
+const snapshotJobs: { readonly id: number; readonly items: SnapshotItem[]; readonly modelVersion: number; done: number }[] = [];
+let savingSoon = false;
+function saveSnapshotsSoon(): void {
+  if (savingSoon || closed || snapshotJobs.length === 0) return;
+  savingSoon = true;
+  setImmediate(() => {
+    savingSoon = false;
+    if (closed) return;
+    saveSnapshotChunk();
+    saveSnapshotsSoon();
+  });
+}
+
+function saveSnapshotChunk(): void {
+  const job = snapshotJobs[0];
+  const end = Math.min(job.items.length, job.done + SNAPSHOT_CHUNK);
+  try {
+    store.snapshots.save(job.items.slice(job.done, end), job.modelVersion);
+  } catch (err) {
+    snapshotJobs.shift();
+    reply(failure(job.id, err));
+    return;
+  }
+  job.done = end;
+  if (job.done < job.items.length) return;
+  snapshotJobs.shift();
+  reply({ id: job.id, ok: true, count: job.items.length });
+}
+
 port.on('message', (m: WriterRequest) => {
   if (!handle(m)) {
     closed = true;
@@ -166,5 +212,6 @@ port.on('message', (m: WriterRequest) => {
   }
   indexSoon(committed);
   committed = 0;
+  saveSnapshotsSoon();
 });
 port.postMessage('ready');

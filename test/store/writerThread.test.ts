@@ -61,4 +61,27 @@ describe('the writer thread', () => {
     db.close();
     await writer.close();
   });
+
+  it('commits ticks while a large snapshot is written, each state with the last reading it held when it was taken', async () => {
+    const file = tmp.path('snapshot.db');
+    Store.open(file).close();
+    const writer = await WriterThread.start(file, pino({ level: 'silent' }));
+    const streams = 10_000;
+    await writer.write(tick(0, streams));
+    const states = Array.from({ length: streams }, (_, s) => ({ key: `sensor-${s}`, hidden: new Float32Array(64).fill(s / streams), stats: new Float64Array(13).fill(s) }));
+    const events: string[] = [];
+    const snapshot = writer.snapshot(states, 1).then((n) => events.push(`snapshot ${n}`));
+    // Sent after the snapshot: committed before all of it is written, not behind it.
+    const next = writer.write(tick(1, streams)).then(() => events.push('tick 1'));
+    await Promise.all([snapshot, next]);
+    expect(events).toEqual(['tick 1', `snapshot ${streams}`]);
+    await writer.close();
+    const db = openDatabase(file, { readonly: true });
+    // Every state says it holds round 0's reading (the one committed when it was taken), not round 1's.
+    const rows = db.prepare(`SELECT s.key AS key, st.last_reading_id AS rid, r.ts AS ts FROM stream_states st JOIN streams s ON s.id = st.stream_id
+      JOIN readings r ON r.id = st.last_reading_id`).all() as { key: string; rid: number; ts: number }[];
+    expect(rows).toHaveLength(streams);
+    expect(rows.every((r) => r.ts === T0)).toBe(true);
+    db.close();
+  });
 });
