@@ -237,17 +237,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     return w.tick;
   };
   const snapshot = async (): Promise<void> => {
-    // Between steps: a tick's rows are being written while its step is out.
+    // Between steps (a tick's rows are being written while its step is out), straight from the table's rows.
     const states = await engine.exclusive(() => {
-      const out = [];
-      for (const key of dirty) {
-        const state = engine.table.exportState(key);
-        if (state !== undefined) out.push(state);
-      }
+      const encoded = engine.table.exportEncoded(dirty);
       dirty.clear();
-      return out;
+      return encoded;
     });
-    const n = await writer.snapshot(states, engine.modelVersion);
+    const n = await writer.snapshotEncoded(states, engine.modelVersion);
     storeLog.debug({ streams: n }, 'stream states saved');
   };
   /** Saves and drops the states of streams idle longer than idleEvictS; they come back on their next reading. */

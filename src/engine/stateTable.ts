@@ -1,5 +1,6 @@
 import { StreamStateError } from '../errors.ts';
 import { sharedF32, sharedF64 } from '../util/shared.ts';
+import { type EncodedStates, encodedStateSize, encodeStreamStateInto } from './streamStateCodec.ts';
 import { initStats, STAT_COUNT } from './streamStats.ts';
 import { streamCodes } from './streamCodes.ts';
 import { withRoomFor } from '../util/typedArrays.ts';
@@ -91,6 +92,28 @@ export class StateTable {
   }
 
   /** A copy of the stream's state, or undefined when it is not in the table. */
+  /**
+   * The states of `keys` (those the table holds), encoded as snapshots store them, into one
+   * buffer read straight from the table's rows: no object or copy a stream (10,000 states took
+   * the main thread 30–80 ms through `exportState` and one buffer each).
+   */
+  exportEncoded(keys: Iterable<string>): EncodedStates {
+    const h = this.hiddenSize;
+    const size = encodedStateSize(h);
+    const held: string[] = [];
+    const slots: number[] = [];
+    for (const key of keys) {
+      const slot = this.slots.get(key);
+      if (slot === undefined) continue;
+      held.push(key);
+      slots.push(slot);
+    }
+    const bytes = new Uint8Array(held.length * size);
+    const view = new DataView(bytes.buffer);
+    for (let i = 0; i < slots.length; i++) encodeStreamStateInto(view, i * size, this.stats, slots[i] * STAT_COUNT, this.hidden, slots[i] * h, h);
+    return { keys: held, bytes, sizes: new Int32Array(held.length).fill(size) };
+  }
+
   exportState(key: string): StreamState | undefined {
     const slot = this.slots.get(key);
     if (slot === undefined) return undefined;

@@ -16,16 +16,37 @@ import { initAnomalyStats, Stat, STAT_COUNT, STAT_COUNT_V1, STAT_COUNT_V2, STAT_
 export const STREAM_STATE_LAYOUT = 4;
 const STATS_OF_LAYOUT: Record<number, number> = { 1: STAT_COUNT_V1, 2: STAT_COUNT_V2, 3: STAT_COUNT_V3, 4: STAT_COUNT };
 
+/** Several encoded states: state i is bytes [Σ sizes before i, + sizes[i]), of stream keys[i]. */
+export interface EncodedStates {
+  readonly keys: string[];
+  readonly bytes: Uint8Array<ArrayBuffer>;
+  readonly sizes: Int32Array<ArrayBuffer>;
+}
+
 export function encodeStreamState(state: StreamState): Buffer {
   const h = state.hidden.length;
-  const out = Buffer.alloc(4 + STAT_COUNT * 8 + h * 4);
-  out.writeUInt8(STREAM_STATE_LAYOUT, 0);
-  out.writeUInt8(STAT_COUNT, 1);
-  out.writeUInt16LE(h, 2);
-  let off = 4;
-  for (let i = 0; i < STAT_COUNT; i++, off += 8) out.writeDoubleLE(state.stats[i], off);
-  for (let i = 0; i < h; i++, off += 4) out.writeFloatLE(state.hidden[i], off);
+  const out = Buffer.alloc(encodedStateSize(h));
+  encodeStreamStateInto(new DataView(out.buffer, out.byteOffset, out.length), 0, state.stats, 0, state.hidden, 0, h);
   return out;
+}
+
+/** Bytes of one encoded state with hidden size `h`. */
+export function encodedStateSize(h: number): number {
+  return 4 + STAT_COUNT * 8 + h * 4;
+}
+
+/**
+ * Encodes the state whose stats start at `stats[statsAt]` and hidden state at `hidden[hiddenAt]`
+ * (a state table's rows, read in place) into `out` at `at`; returns the offset after it.
+ */
+export function encodeStreamStateInto(out: DataView, at: number, stats: Float64Array, statsAt: number, hidden: Float32Array, hiddenAt: number, h: number): number {
+  out.setUint8(at, STREAM_STATE_LAYOUT);
+  out.setUint8(at + 1, STAT_COUNT);
+  out.setUint16(at + 2, h, true);
+  let off = at + 4;
+  for (let i = 0; i < STAT_COUNT; i++, off += 8) out.setFloat64(off, stats[statsAt + i], true);
+  for (let i = 0; i < h; i++, off += 4) out.setFloat32(off, hidden[hiddenAt + i], true);
+  return off;
 }
 
 /** @throws StreamStateError for a blob of another layout or size. */

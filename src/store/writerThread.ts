@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { WebhookConfig } from '../anomaly/alertConfig.ts';
 import type { AlertEvent } from '../anomaly/alertTracker.ts';
 import type { StreamState } from '../engine/stateTable.ts';
-import { encodeStreamState } from '../engine/streamStateCodec.ts';
+import { type EncodedStates, encodeStreamState } from '../engine/streamStateCodec.ts';
 import type { Tick } from '../engine/stepTicks.ts';
 import { KeySender } from '../engine/streamCodes.ts';
 import { StoreError, StoreErrorCode, type StoreErrorCode as Code } from '../errors.ts';
@@ -79,9 +79,14 @@ export class WriterThread {
   /** Saves these states after every tick sent before; resolves with how many were saved. */
   snapshot(states: readonly StreamState[], modelVersion: number): Promise<number> {
     const blobs = states.map(encodeStreamState);
-    const sizes = Int32Array.from(blobs, (b) => b.length);
-    const all = new Uint8Array(Buffer.concat(blobs));
-    return this.send({ type: 'snapshot', id: this.nextId++, keys: states.map((s) => s.key), states: all, sizes, modelVersion }, [all.buffer, sizes.buffer]);
+    const bytes = new Uint8Array(Buffer.concat(blobs));
+    return this.snapshotEncoded({ keys: states.map((s) => s.key), bytes, sizes: Int32Array.from(blobs, (b) => b.length) }, modelVersion);
+  }
+
+  /** `snapshot` of states already encoded (StateTable.exportEncoded); their buffers are transferred. */
+  snapshotEncoded(states: EncodedStates, modelVersion: number): Promise<number> {
+    const { keys, bytes, sizes } = states;
+    return this.send({ type: 'snapshot', id: this.nextId++, keys, states: bytes, sizes, modelVersion }, [bytes.buffer, sizes.buffer]);
   }
 
   /** Upserts alert events and queues their webhook deliveries (`payloads`, one per event), after every tick sent before. */

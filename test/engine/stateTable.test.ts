@@ -74,6 +74,25 @@ describe('StateTable', () => {
     expect(() => decodeStreamState('k', encodeStreamState(state).subarray(0, 20))).toThrow(StreamStateError);
   });
 
+  it('encodes many states straight from its rows, byte for byte as each is encoded alone, skipping keys it does not hold', () => {
+    const t = new StateTable(3, 2);
+    const keys = Array.from({ length: 5 }, (_, i) => `e-${i}`);
+    keys.forEach((k, i) =>
+      t.importState({ key: k, hidden: Float32Array.from([i, -i / 3, 1e-7 * i]), stats: Float64Array.from({ length: STAT_COUNT }, (_, j) => i * 100 + j * Math.E) }),
+    );
+    t.remove('e-2');
+    const enc = t.exportEncoded(['e-4', 'e-0', 'e-2', 'absent', 'e-3']);
+    expect(enc.keys).toEqual(['e-4', 'e-0', 'e-3']);
+    let off = 0;
+    enc.keys.forEach((k, i) => {
+      const bytes = enc.bytes.subarray(off, off + enc.sizes[i]);
+      off += enc.sizes[i];
+      expect(Buffer.from(bytes).equals(encodeStreamState(t.exportState(k) as NonNullable<ReturnType<StateTable['exportState']>>))).toBe(true);
+      expect(decodeStreamState(k, bytes)).toEqual(t.exportState(k));
+    });
+    expect(off).toBe(enc.bytes.length);
+  });
+
   it('reads a layout-1 state (saved before the anomaly fields) with fresh anomaly fields', () => {
     const v1 = oldLayout(1, Array.from({ length: 8 }, (_, i) => i + 0.5), [0.25, -2]);
     const state = decodeStreamState('old', v1);
