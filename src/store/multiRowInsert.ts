@@ -9,8 +9,16 @@ export class MultiRowInsert<P> {
   private readonly statements = new Map<number, ReturnType<Db['prepare']>>();
   private readonly paramArrays = new Map<number, P[]>();
 
-  /** `head`: the statement up to VALUES, e.g. `INSERT INTO readings (stream_id, ts, value)`; `columns` values a row. */
-  constructor(private readonly db: Db, private readonly head: string, private readonly columns: number) {}
+  /**
+   * `head`: the statement up to VALUES, e.g. `INSERT INTO readings (stream_id, ts, value)`; `columns` values a row;
+   * `tail`: what follows the rows (an upsert's `ON CONFLICT …`, or the rest of an `UPDATE … FROM (VALUES …)`).
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly head: string,
+    private readonly columns: number,
+    private readonly tail = '',
+  ) {}
 
   /** The parameter array of `rows` rows (row r's values at r·columns …), to fill before `run`. */
   params(rows: number): P[] {
@@ -27,7 +35,7 @@ export class MultiRowInsert<P> {
     let st = this.statements.get(rows);
     if (st === undefined) {
       const row = `(${new Array(this.columns).fill('?').join(', ')})`;
-      st = this.db.prepare(`${this.head} VALUES ${new Array(rows).fill(row).join(', ')}`);
+      st = this.db.prepare(`${this.head} VALUES ${new Array(rows).fill(row).join(', ')}${this.tail}`);
       this.statements.set(rows, st);
     }
     return Number(st.run(this.params(rows)).lastInsertRowid);

@@ -82,6 +82,10 @@ describe('the writer thread', () => {
       JOIN readings r ON r.id = st.last_reading_id`).all() as { key: string; rid: number; ts: number }[];
     expect(rows).toHaveLength(streams);
     expect(rows.every((r) => r.ts === T0)).toBe(true);
+    // Each stream's normaliser is kept beside its state (stats here are all s for sensor-s).
+    const norms = db.prepare('SELECT key, norm_mean AS m, norm_var AS v, norm_count AS n FROM streams').all() as { key: string; m: number; v: number; n: number }[];
+    expect(norms).toHaveLength(streams);
+    expect(norms.filter((r) => { const s = Number(r.key.slice(7)); return r.m !== s || r.v !== s || r.n !== s; })).toEqual([]);
     db.close();
   });
 });
