@@ -91,7 +91,6 @@ export class StateTable {
     return this.slots.keys();
   }
 
-  /** A copy of the stream's state, or undefined when it is not in the table. */
   /**
    * The states of `keys` (those the table holds), encoded as snapshots store them, into one
    * buffer read straight from the table's rows: no object or copy a stream (10,000 states took
@@ -114,6 +113,7 @@ export class StateTable {
     return { keys: held, bytes, sizes: new Int32Array(held.length).fill(size) };
   }
 
+  /** A copy of the stream's state, or undefined when it is not in the table. */
   exportState(key: string): StreamState | undefined {
     const slot = this.slots.get(key);
     if (slot === undefined) return undefined;

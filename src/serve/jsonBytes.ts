@@ -10,7 +10,7 @@ export class JsonBytes {
   private buf: Uint8Array;
   private bufView: DataView;
   private at = 0;
-  /** For `exact` and `fixed` of a lone number. */
+  /** For `exact` and `fixed`: the put* printers take numbers by index. */
   private readonly scratch = new Float64Array(1);
 
   constructor(initial = 1 << 16) {
@@ -44,20 +44,6 @@ export class JsonBytes {
     this.at = putBytes(this.buf, this.at, bytes);
   }
 
-  /** The `length` bytes written earlier at `start` (of this buffer, since the last reset), again. */
-  again(start: number, length: number): void {
-    this.reserve(length);
-    const buf = this.buf;
-    let at = this.at;
-    for (let i = start; i < start + length; i++) buf[at++] = buf[i];
-    this.at = at;
-  }
-
-  byte(b: number): void {
-    this.reserve(1);
-    this.buf[this.at++] = b;
-  }
-
   /** A JSON string, escaped as JSON.stringify escapes it. */
   string(s: string): void {
     this.reserve(s.length + 2);
@@ -80,25 +66,15 @@ export class JsonBytes {
   /** A number that JSON reads back as exactly `x` (see `putExact`); non-finite as null. */
   exact(x: number): void {
     this.scratch[0] = x;
-    this.exactAt(this.scratch, 0);
-  }
-
-  /** `exact` of `a[i]`: printers of many numbers pass them by index (see `putExact`). */
-  exactAt(a: Float64Array, i: number): void {
     this.reserve(MAX_NUMBER_BYTES);
-    this.at = putExact(this.buf, this.at, a, i);
+    this.at = putExact(this.buf, this.at, this.scratch, 0);
   }
 
   /** A number rounded to `decimals` places (0 to 22), without trailing zeros (see `putFixed`). Non-finite as null. */
   fixed(x: number, decimals: number): void {
     this.scratch[0] = x;
-    this.fixedAt(this.scratch, 0, decimals);
-  }
-
-  /** `fixed` of `a[i]`. */
-  fixedAt(a: Float64Array, i: number, decimals: number): void {
     this.reserve(MAX_NUMBER_BYTES);
-    this.at = putFixed(this.buf, this.at, a, i, decimals);
+    this.at = putFixed(this.buf, this.at, this.scratch, 0, decimals);
   }
 
   null(): void {

@@ -1,9 +1,10 @@
 import type { Db } from './openDatabase.ts';
 
 /**
- * One INSERT of many rows per execution (one statement run carries many rows,
- * which is most of the cost of a row): a statement prepared once per row count,
- * and a parameter array per row count, made once and refilled by the caller.
+ * One statement over many rows of VALUES per execution (an INSERT, an upsert, an
+ * UPDATE … FROM (VALUES …): one statement run carries many rows, which is most
+ * of the cost of a row): a statement prepared once per row count, and a
+ * parameter array per row count, made once and refilled by the caller.
  */
 export class MultiRowInsert<P> {
   private readonly statements = new Map<number, ReturnType<Db['prepare']>>();
@@ -30,7 +31,7 @@ export class MultiRowInsert<P> {
     return params;
   }
 
-  /** Runs the `rows`-row INSERT with `params(rows)` as filled; returns the last row id. */
+  /** Runs the `rows`-row statement with `params(rows)` as filled; returns the last inserted row id (of an INSERT). */
   run(rows: number): number {
     let st = this.statements.get(rows);
     if (st === undefined) {

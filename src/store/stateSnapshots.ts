@@ -4,10 +4,10 @@ import { Stat } from '../engine/streamStats.ts';
 import type { Db } from './openDatabase.ts';
 import { MultiRowInsert } from './multiRowInsert.ts';
 import { toStoreError } from './storeErrors.ts';
+import type { StreamIds } from './streamIds.ts';
 
 /** States a statement. */
 const ROWS = 64;
-import type { StreamIds } from './streamIds.ts';
 
 export interface StoredState {
   readonly state: StreamState;
