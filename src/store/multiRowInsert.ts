@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './openDatabase.ts';
 
 /**
@@ -7,7 +8,7 @@ import type { Db } from './openDatabase.ts';
  * parameter array per row count, made once and refilled by the caller.
  */
 export class MultiRowInsert<P> {
-  private readonly statements = new Map<number, ReturnType<Db['prepare']>>();
+  private readonly statements = new Map<number, Statement<P[]>>();
   private readonly paramArrays = new Map<number, P[]>();
 
   /**
@@ -36,9 +37,11 @@ export class MultiRowInsert<P> {
     let st = this.statements.get(rows);
     if (st === undefined) {
       const row = `(${new Array(this.columns).fill('?').join(', ')})`;
-      st = this.db.prepare(`${this.head} VALUES ${new Array(rows).fill(row).join(', ')}${this.tail}`);
+      st = this.db.prepare<P[]>(`${this.head} VALUES ${new Array(rows).fill(row).join(', ')}${this.tail}`);
       this.statements.set(rows, st);
     }
-    return Number(st.run(this.params(rows)).lastInsertRowid);
+    // Spread, not the array: better-sqlite3 binds an array through a property lookup per
+    // element and arguments directly, a third of the cost of a reading's two rows (bench:store).
+    return Number(st.run(...this.params(rows)).lastInsertRowid);
   }
 }

@@ -5,6 +5,7 @@ import type { Forecast } from '../../src/engine/reading.ts';
 import { type Tick, tickOf } from '../../src/engine/stepTicks.ts';
 import { openDatabase } from '../../src/store/openDatabase.ts';
 import { Store } from '../../src/store/store.ts';
+import type { AlertEvent } from '../../src/anomaly/alertTracker.ts';
 import { WriterThread } from '../../src/store/writerThread.ts';
 import { tempDir } from '../support/tempDir.ts';
 
@@ -86,6 +87,27 @@ describe('the writer thread', () => {
     const norms = db.prepare('SELECT key, norm_mean AS m, norm_var AS v, norm_count AS n FROM streams').all() as { key: string; m: number; v: number; n: number }[];
     expect(norms).toHaveLength(streams);
     expect(norms.filter((r) => { const s = Number(r.key.slice(7)); return r.m !== s || r.v !== s || r.n !== s; })).toEqual([]);
+    db.close();
+  });
+
+  it('leaves every row it writes with its stream, its foreign-key checks off', async () => {
+    const file = tmp.path('keys.db');
+    Store.open(file).close();
+    const writer = await WriterThread.start(file, pino({ level: 'silent' }));
+    // New streams in every tick, a snapshot and alerts: each kind of row that names a stream.
+    for (let round = 0; round < 3; round++) await writer.write(tick(round, 1000 * (round + 1)));
+    await writer.snapshot(Array.from({ length: 3000 }, (_, s) => ({ key: `sensor-${s}`, hidden: new Float32Array(64), stats: new Float64Array(13) })), 1);
+    const alert = (s: number): AlertEvent => ({
+      type: 'alert', id: `a-${s}`, status: 'firing', stream: `sensor-${s}`, kind: 'anomaly', severity: 'warning',
+      openedAt: T0, resolvedAt: null, peak: 0.99, value: 1, expected: null, summary: 'test',
+    });
+    await writer.alerts([alert(5), alert(2999)], null);
+    await writer.close();
+    const db = openDatabase(file, { readonly: true });
+    expect(db.pragma('foreign_key_check')).toEqual([]);
+    expect(db.prepare('SELECT count(*) AS n FROM readings').get()).toEqual({ n: 6000 });
+    expect(db.prepare('SELECT count(*) AS n FROM stream_states').get()).toEqual({ n: 3000 });
+    expect(db.prepare('SELECT s.key AS key FROM alerts a JOIN streams s ON s.id = a.stream_id ORDER BY s.key').all()).toEqual([{ key: 'sensor-2999' }, { key: 'sensor-5' }]);
     db.close();
   });
 });
