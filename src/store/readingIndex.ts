@@ -2,6 +2,7 @@ import type { Db } from './openDatabase.ts';
 import { MultiRowInsert } from './multiRowInsert.ts';
 import { toStoreError } from './storeErrors.ts';
 import { indexMark } from './streamReadings.ts';
+import { MAX_ORDERED, StreamOrder } from './streamOrder.ts';
 
 export interface ReadingIndexOptions {
   /** Index once this many readings wait (at most 2^21). */
@@ -12,10 +13,8 @@ export interface ReadingIndexOptions {
   readonly chunk: number;
 }
 
-export const READING_INDEX_DEFAULTS: ReadingIndexOptions = { batch: 131_072, maxDelayMs: 2000, chunk: 4096 };
+export const READING_INDEX_DEFAULTS: ReadingIndexOptions = { batch: 131_072, maxDelayMs: 2000, chunk: 1024 };
 
-/** Positions within a batch, packed below the stream id in one float64 sort key (2^21 × 2^31 < 2^53). */
-const POSITION = 2 ** 21;
 /** Rows per INSERT statement. */
 const ROWS = 64;
 
@@ -43,13 +42,13 @@ export class ReadingIndex {
   private oldestAt = 0;
   /** The batch being written: its first `count` waiting readings, in stream order; `done` of them written. */
   private flushing: { order: Int32Array; count: number; done: number } | null = null;
-  private keys = new Float64Array(0);
+  private readonly byStream = new StreamOrder();
   private readonly rows: MultiRowInsert<number>;
   private readonly setMark;
   private readonly writeChunk: (from: number, to: number, last: boolean) => void;
 
   constructor(private readonly db: Db, private readonly file: string, private readonly options: ReadingIndexOptions = READING_INDEX_DEFAULTS) {
-    if (!(options.batch >= 1 && options.batch <= POSITION)) throw new RangeError(`batch must be in [1, ${POSITION}], got ${options.batch}`);
+    if (!(options.batch >= 1 && options.batch <= MAX_ORDERED)) throw new RangeError(`batch must be in [1, ${MAX_ORDERED}], got ${options.batch}`);
     this.setMark = db.prepare('UPDATE reading_index_mark SET indexed_to = ?');
     this.rows = new MultiRowInsert(db, 'INSERT OR IGNORE INTO reading_index (stream_id, ts, id, value)', 4);
     this.writeChunk = db.transaction((from: number, to: number, last: boolean) => {
@@ -146,16 +145,10 @@ export class ReadingIndex {
     return last;
   }
 
-  /** Sorts the first waiting readings (up to a batch) by stream, keeping their order within a stream. */
+  /** Orders the first waiting readings (up to a batch) by stream, keeping their order within a stream. */
   private startBatch(): { order: Int32Array; count: number; done: number } {
     const count = Math.min(this.length, this.options.batch);
-    if (this.keys.length < count) this.keys = new Float64Array(this.sid.length);
-    const keys = this.keys.subarray(0, count);
-    for (let i = 0; i < count; i++) keys[i] = this.sid[i] * POSITION + i;
-    keys.sort();
-    const order = new Int32Array(count);
-    for (let k = 0; k < count; k++) order[k] = keys[k] % POSITION;
-    this.flushing = { order, count, done: 0 };
+    this.flushing = { order: this.byStream.sort(this.sid, count), count, done: 0 };
     return this.flushing;
   }
 
