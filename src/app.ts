@@ -278,9 +278,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
         if (days <= 0) continue;
         const before = Date.now() - days * 86_400_000;
         let total = 0;
-        for (let n = -1; n !== 0 && !stopping; ) {
-          n = await writer.prune(table, before, config.store.pruneBatch);
-          total += n;
+        for (let more = true; more && !stopping; ) {
+          const step = await writer.prune(table, before, config.store.pruneBatch);
+          total += step.deleted;
+          more = step.more;
         }
         if (total > 0) storeLog.info({ table, deleted: total, olderThanDays: days }, 'retention pruned');
       }

@@ -25,7 +25,7 @@ export type WriterRequest =
   | { readonly type: 'close'; readonly id: number };
 
 export type WriterReply =
-  | { readonly id: number; readonly ok: true; readonly count: number }
+  | { readonly id: number; readonly ok: true; readonly count: number; /** A prune: whether its pass has more to do. */ readonly more?: boolean }
   | { readonly id: number; readonly ok: false; readonly code: string; readonly file: string; readonly message: string };
 
 /** The tick's accepted readings and their forecasts (rejections are not stored), packed; `keys` tells the writer the keys it lacks. */

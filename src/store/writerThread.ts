@@ -8,6 +8,7 @@ import type { Tick } from '../engine/stepTicks.ts';
 import { KeySender } from '../engine/streamCodes.ts';
 import { StoreError, StoreErrorCode, type StoreErrorCode as Code } from '../errors.ts';
 import { startTsWorker } from '../util/tsWorker.ts';
+import type { PrunedTable } from './retention.ts';
 import { packTick, type WriterReply, type WriterRequest } from './writerProtocol.ts';
 
 /** How often the checkpointer thread copies committed WAL pages back into the file. */
@@ -24,7 +25,7 @@ const CHECKPOINT_INTERVAL_MS = 50;
  */
 export class WriterThread {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (n: number) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: { count: number; more?: boolean }) => void; reject: (e: Error) => void }>();
   /** The stream keys the writer thread has been sent. */
   private readonly keys = new KeySender();
   private failed: Error | null = null;
@@ -38,7 +39,7 @@ export class WriterThread {
       const p = this.pending.get(r.id);
       if (p === undefined) return;
       this.pending.delete(r.id);
-      if (r.ok) p.resolve(r.count);
+      if (r.ok) p.resolve(r);
       else p.reject(new StoreError(asStoreCode(r.code), r.file, r.message.startsWith(`${r.file}: `) ? r.message.slice(r.file.length + 2) : r.message));
     });
     const fail = (err: Error) => {
@@ -94,9 +95,13 @@ export class WriterThread {
     return this.send({ type: 'alerts', id: this.nextId++, events, payloads }, []);
   }
 
-  /** Deletes one batch of `table`'s rows older than `before`, between ticks; resolves with how many. */
-  prune(table: 'readings' | 'forecasts' | 'alerts', before: number, batch: number): Promise<number> {
-    return this.send({ type: 'prune', id: this.nextId++, table, before, batch }, []);
+  /**
+   * One step of a retention pass over `table` (rows older than `before`), between ticks: resolves
+   * with the rows it deleted and whether the pass has more to do (call again with the same `before`).
+   */
+  async prune(table: PrunedTable, before: number, batch: number): Promise<{ deleted: number; more: boolean }> {
+    const r = await this.request({ type: 'prune', id: this.nextId++, table, before, batch }, []);
+    return { deleted: r.count, more: r.more ?? r.count > 0 };
   }
 
   /** Lets queued writes finish, closes the writer's connection and ends the thread. */
@@ -114,9 +119,13 @@ export class WriterThread {
     await this.worker.terminate();
   }
 
-  private send(req: WriterRequest, transfer: ArrayBuffer[]): Promise<number> {
+  private async send(req: WriterRequest, transfer: ArrayBuffer[]): Promise<number> {
+    return (await this.request(req, transfer)).count;
+  }
+
+  private request(req: WriterRequest, transfer: ArrayBuffer[]): Promise<{ count: number; more?: boolean }> {
     if (this.failed !== null) return Promise.reject(this.failed);
-    return new Promise<number>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       this.pending.set(req.id, { resolve, reject });
       this.worker.postMessage(req, transfer);
     });

@@ -11,6 +11,7 @@ import { decodeStreamState } from '../engine/streamStateCodec.ts';
 import type { WebhookConfig } from '../anomaly/alertConfig.ts';
 import { WebhookDelivery } from '../anomaly/webhookDelivery.ts';
 import { createLogger } from '../log.ts';
+import { ReadingRetention } from './readingRetention.ts';
 import { pruneBatch } from './retention.ts';
 import type { SnapshotItem } from './stateSnapshots.ts';
 import { SnapshotTracker } from './snapshotTracker.ts';
@@ -41,6 +42,8 @@ const tracker = new SnapshotTracker(store.snapshots, (key) => store.writer.lastI
 // A stream's latest reading: in the index by time (readings are refused out of order), or waiting to be indexed.
 const lastIndexed = store.db.prepare<[number], { id: number }>('SELECT id FROM reading_index WHERE stream_id = ? ORDER BY ts DESC, id DESC LIMIT 1');
 
+// Readings are pruned a pass at a time, in steps between ticks (readingRetention.ts).
+const retention = new ReadingRetention(store.db);
 const reply = (r: WriterReply): void => port.postMessage(r);
 const failure = (id: number, err: unknown): WriterReply => {
   if (err instanceof StoreError) return { id, ok: false, code: err.code, file: err.file, message: err.message };
@@ -113,7 +116,13 @@ function handle(first: WriterRequest): boolean {
       }
     } else if (req.type === 'prune') {
       try {
-        reply({ id: req.id, ok: true, count: pruneBatch(store.db, req.table, req.before, req.batch) });
+        if (req.table === 'readings') {
+          const step = retention.step(req.before, req.batch);
+          reply({ id: req.id, ok: true, count: step.deleted, more: step.more });
+        } else {
+          const count = pruneBatch(store.db, req.table, req.before, req.batch);
+          reply({ id: req.id, ok: true, count, more: count > 0 });
+        }
       } catch (err) {
         reply(failure(req.id, toStoreError(err, file, `pruning ${req.table}`)));
       }

@@ -4,6 +4,7 @@ import { type Tick, tickOf } from '../../src/engine/stepTicks.ts';
 import { STAT_COUNT, Stat } from '../../src/engine/streamStats.ts';
 import { decodePoints } from '../../src/store/forecastPoints.ts';
 import { StoreQueries } from '../../src/store/queries.ts';
+import { ReadingRetention } from '../../src/store/readingRetention.ts';
 import { pruneBatch } from '../../src/store/retention.ts';
 import { Store } from '../../src/store/store.ts';
 import { tempDir } from '../support/tempDir.ts';
@@ -90,7 +91,8 @@ describe('forecast rows', () => {
     stats[Stat.LAST_TS] = T0 + 5 * MIN;
     store.snapshots.save([{ state: { key: 's', hidden: new Float32Array(4), stats }, lastReadingId: 2 }], 1);
     store.writer.index.flush(); // readings are pruned once indexed
-    while (pruneBatch(store.db, 'readings', T0 + 10 * MIN, 100) > 0);
+    const retention = new ReadingRetention(store.db);
+    while (retention.step(T0 + 10 * MIN, 100).more);
     expect(store.db.prepare('SELECT count(*) AS n FROM readings').get()).toEqual({ n: 0 });
     expect(queries.streams('s', 10, 0)).toEqual([{ key: 's', firstSeen: T0, lastSeen: T0 + 5 * MIN }]);
     store.close();

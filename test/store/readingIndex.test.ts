@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Forecast } from '../../src/engine/reading.ts';
 import { type Tick, tickOf } from '../../src/engine/stepTicks.ts';
 import { StoreQueries } from '../../src/store/queries.ts';
-import { pruneBatch } from '../../src/store/retention.ts';
+import { ReadingRetention } from '../../src/store/readingRetention.ts';
 import { Store } from '../../src/store/store.ts';
 import { StreamHistories } from '../../src/store/streamReadings.ts';
 import { tempDir } from '../support/tempDir.ts';
@@ -168,13 +168,21 @@ describe('readings indexed by stream in the background', () => {
     store.writer.index.flush();
     store.writer.write(tick(Array.from({ length: 30 }, (_, i) => forecast(`s-${i % 3}`, T0 + (100 + i) * SEC, i))));
     // Everything is older than the cutoff, but only the first 30 are indexed.
-    let total = 0;
-    for (let n = -1; n !== 0; total += n) n = pruneBatch(store.db, 'readings', T0 + 1000 * SEC, 7);
-    expect(total).toBe(30);
+    const retention = new ReadingRetention(store.db);
+    const pass = () => {
+      let total = 0;
+      for (let more = true; more; ) {
+        const step = retention.step(T0 + 1000 * SEC, 7);
+        total += step.deleted;
+        more = step.more;
+      }
+      return total;
+    };
+    expect(pass()).toBe(30);
     expect(countOf(store, 'SELECT count(*) AS n FROM reading_index')).toBe(0);
     expect(countOf(store, 'SELECT count(*) AS n FROM readings')).toBe(30);
     store.writer.index.flush();
-    for (let n = -1; n !== 0; ) n = pruneBatch(store.db, 'readings', T0 + 1000 * SEC, 7);
+    expect(pass()).toBe(30);
     expect(countOf(store, 'SELECT count(*) AS n FROM readings')).toBe(0);
     expect(countOf(store, 'SELECT count(*) AS n FROM reading_index')).toBe(0);
     store.close();

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { ReadingRetention } from '../../src/store/readingRetention.ts';
 import { pruneBatch } from '../../src/store/retention.ts';
 import { Store } from '../../src/store/store.ts';
 import { tempDir } from '../support/tempDir.ts';
@@ -8,6 +9,49 @@ afterAll(() => tmp.remove());
 const DAY = 86_400_000;
 
 describe('retention', () => {
+  it('deletes the expired readings of many streams with their index rows, in steps, and keeps the rest', () => {
+    const store = Store.open(tmp.path('many.db'));
+    const db = store.db;
+    const now = 100 * DAY;
+    const cutoff = now - 30 * DAY;
+    const stream = db.prepare("INSERT INTO streams (id, key, first_seen, last_seen) VALUES (?, ?, 0, 0)");
+    const ins = db.prepare('INSERT INTO readings (stream_id, ts, value) VALUES (?, ?, 1)');
+    db.transaction(() => {
+      for (let s = 1; s <= 50; s++) stream.run(s, `s-${s}`);
+      // 30 expired and then 10 recent readings a stream, the streams interleaved as they arrive.
+      for (let r = 0; r < 40; r++) for (let s = 1; s <= 50; s++) ins.run(s, (r < 30 ? cutoff - DAY : now - DAY) + r);
+      db.exec('INSERT INTO reading_index SELECT stream_id, ts, id, value FROM readings');
+      db.exec('UPDATE reading_index_mark SET indexed_to = (SELECT max(id) FROM readings)');
+      // Expired too, but not indexed yet: left for a later pass.
+      for (let s = 1; s <= 20; s++) ins.run(s, cutoff - DAY + 100);
+    })();
+    const retention = new ReadingRetention(db);
+    const steps: { deleted: number; more: boolean }[] = [];
+    for (let more = true; more; ) {
+      const step = retention.step(cutoff, 100);
+      steps.push(step);
+      more = step.more;
+    }
+    expect(steps.reduce((n, s) => n + s.deleted, 0)).toBe(1500);
+    expect(steps.every((s) => s.deleted <= 100)).toBe(true);
+    expect(steps.at(-1)).toEqual({ deleted: 0, more: false });
+    // Left: each stream's 10 recent readings with their index rows, and the 20 not indexed.
+    const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+    expect(count(`SELECT count(*) AS n FROM readings WHERE ts >= ${cutoff}`)).toBe(500);
+    expect(count(`SELECT count(*) AS n FROM readings WHERE ts < ${cutoff}`)).toBe(20);
+    expect(count('SELECT count(*) AS n FROM reading_index')).toBe(500);
+    expect(count(`SELECT count(*) AS n FROM reading_index WHERE ts < ${cutoff}`)).toBe(0);
+    // No index row outlives its reading.
+    expect(count('SELECT count(*) AS n FROM reading_index x LEFT JOIN readings r ON r.id = x.id WHERE r.id IS NULL')).toBe(0);
+    // Indexed now, the 20 are still behind readings within retention: they wait for those, index rows and all.
+    db.exec('INSERT INTO reading_index SELECT stream_id, ts, id, value FROM readings WHERE id > 2000');
+    db.exec('UPDATE reading_index_mark SET indexed_to = (SELECT max(id) FROM readings)');
+    expect(retention.step(cutoff + 1, 100)).toEqual({ deleted: 0, more: false });
+    expect(count('SELECT count(*) AS n FROM readings')).toBe(520);
+    expect(count('SELECT count(*) AS n FROM reading_index')).toBe(520);
+    store.close();
+  });
+
   it('deletes rows older than the cutoff in bounded batches and keeps the rest', () => {
     const store = Store.open(tmp.path('r.db'));
     const db = store.db;
@@ -22,12 +66,15 @@ describe('retention', () => {
       db.exec('UPDATE reading_index_mark SET indexed_to = (SELECT max(id) FROM readings)');
     })();
     const cutoff = now - 30 * DAY;
-    const batches: number[] = [];
-    for (let n = -1; n !== 0; ) {
-      n = pruneBatch(db, 'readings', cutoff, 1000);
-      batches.push(n);
+    // A pass: the first kept reading found (one step), the stream's index rows before it (one step), then the readings, 1,000 a step.
+    const retention = new ReadingRetention(db);
+    const steps: number[] = [];
+    for (let more = true; more; ) {
+      const step = retention.step(cutoff, 1000);
+      steps.push(step.deleted);
+      more = step.more;
     }
-    expect(batches).toEqual([1000, 1000, 500, 0]);
+    expect(steps).toEqual([0, 0, 1000, 1000, 500, 0]);
     expect(db.prepare('SELECT count(*) AS n, min(ts) AS oldest FROM readings').get()).toEqual({ n: 700, oldest: now - DAY });
     expect(db.prepare('SELECT count(*) AS n, min(ts) AS oldest FROM reading_index').get()).toEqual({ n: 700, oldest: now - DAY });
     store.close();

@@ -110,4 +110,32 @@ describe('the writer thread', () => {
     expect(db.prepare('SELECT s.key AS key FROM alerts a JOIN streams s ON s.id = a.stream_id ORDER BY s.key').all()).toEqual([{ key: 'sensor-2999' }, { key: 'sensor-5' }]);
     db.close();
   });
+
+  it('prunes readings a pass at a time, in steps between ticks, until it says the pass is over', async () => {
+    const file = tmp.path('prune.db');
+    Store.open(file).close();
+    const writer = await WriterThread.start(file, pino({ level: 'silent' }));
+    for (let round = 0; round < 6; round++) await writer.write(tick(round, 500));
+    // Readings are pruned once indexed: wait for the background index (its 2 s delay).
+    const db = openDatabase(file, { readonly: true });
+    const marked = () => (db.prepare('SELECT indexed_to AS mark FROM reading_index_mark').get() as { mark: number }).mark;
+    const deadline = Date.now() + 10_000;
+    while (marked() < 3000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    // Rounds 0–3 are older than the cutoff, 4 and 5 are not.
+    const before = T0 + 4 * 60_000;
+    const steps: { deleted: number; more: boolean }[] = [];
+    for (let more = true; more; ) {
+      const step = await writer.prune('readings', before, 700);
+      steps.push(step);
+      more = step.more;
+    }
+    expect(steps.reduce((n, s) => n + s.deleted, 0)).toBe(2000);
+    expect(steps.length).toBeGreaterThan(3);
+    expect(await writer.prune('readings', before, 700)).toEqual({ deleted: 0, more: false });
+    expect(await writer.prune('forecasts', before, 700)).toEqual({ deleted: 700, more: true });
+    await writer.close();
+    expect(db.prepare('SELECT min(ts) AS oldest, count(*) AS n FROM readings').get()).toEqual({ oldest: before, n: 1000 });
+    expect(db.prepare('SELECT min(ts) AS oldest, count(*) AS n FROM reading_index').get()).toEqual({ oldest: before, n: 1000 });
+    db.close();
+  });
 });
