@@ -11,9 +11,9 @@ export interface RetentionStep {
 
 /** Readings a step of the first phase reads (id and time, in id order: a few milliseconds). */
 const SCAN_PER_STEP = 65_536;
-/** Index rows a step of the second phase aims at: its streams are chosen so that a step stays a few milliseconds. */
+/** Index rows a step of the second phase deletes at most (a stream with more takes several steps), and streams it visits. */
 const INDEX_ROWS_PER_STEP = 8192;
-const MAX_STREAMS_PER_STEP = 1024;
+const STREAMS_PER_STEP = 1024;
 
 interface Pass {
   readonly before: number;
@@ -22,9 +22,8 @@ interface Pass {
   /** Phase 1: readings scanned up to this id; then the first id the pass keeps (every earlier one has expired). */
   scanned: number;
   keepFrom: number;
-  /** Phase 2: streams done up to this id, and how many to take next. */
+  /** Phase 2: streams done up to this id. */
   stream: number;
-  streams: number;
   phase: 1 | 2 | 3;
 }
 
@@ -38,7 +37,7 @@ interface Pass {
  *
  * 1. find that first kept reading, reading ids and times in id order;
  * 2. each stream's index rows of readings before it, one key range a stream
- *    (`stream_id = s AND ts < before`), a few streams a step;
+ *    (`stream_id = s AND ts < before`), at most INDEX_ROWS_PER_STEP rows a step;
  * 3. the readings before it, as id ranges of `batch`.
  *
  * Deleting index rows with their readings, `batch` by `batch` in id order, took
@@ -58,15 +57,26 @@ export class ReadingRetention {
   private readonly lastOf;
   private readonly nextStreams;
   private readonly unindex;
+  private readonly nth;
+  private readonly unindexBefore;
   private readonly remove;
 
-  constructor(private readonly db: Db) {
+  /** `indexRowsPerStep`: index rows a step deletes at most (INDEX_ROWS_PER_STEP; smaller in tests). */
+  constructor(
+    private readonly db: Db,
+    private readonly indexRowsPerStep = INDEX_ROWS_PER_STEP,
+  ) {
     this.firstKept = db.prepare<{ after: number; mark: number; before: number }, { kept: number | null; last: number | null }>(
       `SELECT min(CASE WHEN ts >= @before THEN id END) AS kept, max(id) AS last FROM (SELECT id, ts FROM readings WHERE id > @after AND id <= @mark ORDER BY id LIMIT ${SCAN_PER_STEP})`,
     );
     this.lastOf = db.prepare<[number, number, number], { last: number | null }>('SELECT max(id) AS last FROM (SELECT id FROM readings WHERE id >= ? AND id < ? ORDER BY id LIMIT ?)');
     this.nextStreams = db.prepare<[number, number], { id: number }>('SELECT id FROM streams WHERE id > ? ORDER BY id LIMIT ?');
     this.unindex = db.prepare<[number, number, number]>('DELETE FROM reading_index WHERE stream_id = ? AND ts < ? AND id < ?');
+    // The row after the first `n` of a stream's expiring index rows: those before it go in one range.
+    this.nth = db.prepare<[number, number, number, number], { ts: number; id: number }>(
+      'SELECT ts, id FROM reading_index WHERE stream_id = ? AND ts < ? AND id < ? ORDER BY ts, id LIMIT 1 OFFSET ?',
+    );
+    this.unindexBefore = db.prepare<[number, number, number, number]>('DELETE FROM reading_index WHERE stream_id = ? AND (ts, id) < (?, ?) AND id < ?');
     this.remove = db.prepare<[number, number]>('DELETE FROM readings WHERE id >= ? AND id <= ?');
   }
 
@@ -77,7 +87,7 @@ export class ReadingRetention {
   step(before: number, batch: number): RetentionStep {
     if (this.pass === null || this.pass.before !== before) {
       const mark = indexMark(this.db);
-      this.pass = { before, mark, scanned: 0, keepFrom: mark + 1, stream: 0, streams: 16, phase: 1 };
+      this.pass = { before, mark, scanned: 0, keepFrom: mark + 1, stream: 0, phase: 1 };
     }
     const pass = this.pass;
     const run = this.db.transaction((): RetentionStep => {
@@ -91,13 +101,20 @@ export class ReadingRetention {
         return { deleted: 0, more: true };
       }
       if (pass.phase === 2) {
-        const streams = this.nextStreams.all(pass.stream, pass.streams);
-        let rows = 0;
-        for (const s of streams) rows += this.unindex.run(s.id, before, pass.keepFrom).changes;
-        if (streams.length < pass.streams) pass.phase = 3;
-        else pass.stream = streams[streams.length - 1].id;
-        // Streams of about INDEX_ROWS_PER_STEP rows next time, judged by this step's.
-        pass.streams = Math.max(1, Math.min(MAX_STREAMS_PER_STEP, Math.round((streams.length * INDEX_ROWS_PER_STEP) / Math.max(rows, 1))));
+        const streams = this.nextStreams.all(pass.stream, STREAMS_PER_STEP);
+        let budget = this.indexRowsPerStep;
+        for (const s of streams) {
+          const beyond = this.nth.get(s.id, before, pass.keepFrom, budget);
+          if (beyond !== undefined) {
+            // More than this step may delete: the first `budget`, and the next step starts with this stream again.
+            this.unindexBefore.run(s.id, beyond.ts, beyond.id, pass.keepFrom);
+            return { deleted: 0, more: true };
+          }
+          budget -= this.unindex.run(s.id, before, pass.keepFrom).changes;
+          pass.stream = s.id;
+          if (budget === 0) return { deleted: 0, more: true };
+        }
+        if (streams.length < STREAMS_PER_STEP) pass.phase = 3;
         return { deleted: 0, more: true };
       }
       const { last } = this.lastOf.get(0, pass.keepFrom, batch) as { last: number | null };

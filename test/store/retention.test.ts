@@ -52,6 +52,40 @@ describe('retention', () => {
     store.close();
   });
 
+  it('deletes a stream\'s index rows a bounded number a step, however many it has', () => {
+    const store = Store.open(tmp.path('long.db'));
+    const db = store.db;
+    const cutoff = 100 * DAY;
+    db.prepare("INSERT INTO streams (id, key, first_seen, last_seen) VALUES (1, 'a', 0, 0), (2, 'b', 0, 0)").run();
+    const ins = db.prepare('INSERT INTO readings (stream_id, ts, value) VALUES (?, ?, 1)');
+    db.transaction(() => {
+      // Stream 1: 50 expired readings, stream 2: 3; then one recent reading each.
+      for (let i = 0; i < 50; i++) ins.run(1, cutoff - DAY + i);
+      for (let i = 0; i < 3; i++) ins.run(2, cutoff - DAY + i);
+      ins.run(1, cutoff + 1);
+      ins.run(2, cutoff + 1);
+      db.exec('INSERT INTO reading_index SELECT stream_id, ts, id, value FROM readings');
+      db.exec('UPDATE reading_index_mark SET indexed_to = (SELECT max(id) FROM readings)');
+    })();
+    const retention = new ReadingRetention(db, 8);
+    const indexRows = () => (db.prepare('SELECT count(*) AS n FROM reading_index').get() as { n: number }).n;
+    const seen: number[] = [];
+    let deleted = 0;
+    for (let more = true; more; ) {
+      const step = retention.step(cutoff, 100);
+      seen.push(indexRows());
+      deleted += step.deleted;
+      more = step.more;
+    }
+    // Index rows went 8 at most a step (after the step that found the first kept reading), then the readings.
+    const drops = seen.slice(1).map((n, i) => seen[i] - n);
+    expect(Math.max(...drops)).toBeLessThanOrEqual(8);
+    expect(deleted).toBe(53);
+    expect(indexRows()).toBe(2);
+    expect(db.prepare('SELECT stream_id AS s, ts FROM readings ORDER BY id').all()).toEqual([{ s: 1, ts: cutoff + 1 }, { s: 2, ts: cutoff + 1 }]);
+    store.close();
+  });
+
   it('deletes rows older than the cutoff in bounded batches and keeps the rest', () => {
     const store = Store.open(tmp.path('r.db'));
     const db = store.db;
