@@ -44,7 +44,7 @@ interface Pass {
  * one row of each stream a batch: every row dirtied a page of its own, written
  * to the WAL at commit, ~7.5 µs a reading on 400,000 readings of 10,000 streams,
  * more than writing it; a service at 100,000 readings/s would have spent most of
- * a core on retention. In phases: 0.94 µs.
+ * a core on retention. In phases: 1.2–1.4 µs, steps of at most 15–17 ms.
  *
  * Only readings indexed when the pass began (ids up to the mark then) are looked
  * at, so a reading never loses its index row before it has one, and no index
@@ -69,7 +69,8 @@ export class ReadingRetention {
     this.firstKept = db.prepare<{ after: number; mark: number; before: number }, { kept: number | null; last: number | null }>(
       `SELECT min(CASE WHEN ts >= @before THEN id END) AS kept, max(id) AS last FROM (SELECT id, ts FROM readings WHERE id > @after AND id <= @mark ORDER BY id LIMIT ${SCAN_PER_STEP})`,
     );
-    this.lastOf = db.prepare<[number, number, number], { last: number | null }>('SELECT max(id) AS last FROM (SELECT id FROM readings WHERE id >= ? AND id < ? ORDER BY id LIMIT ?)');
+    // The `n`-th oldest reading before `keepFrom` (every one of them has expired).
+    this.lastOf = db.prepare<[number, number], { last: number | null }>('SELECT max(id) AS last FROM (SELECT id FROM readings WHERE id < ? ORDER BY id LIMIT ?)');
     this.nextStreams = db.prepare<[number, number], { id: number }>('SELECT id FROM streams WHERE id > ? ORDER BY id LIMIT ?');
     this.unindex = db.prepare<[number, number, number]>('DELETE FROM reading_index WHERE stream_id = ? AND ts < ? AND id < ?');
     // The row after the first `n` of a stream's expiring index rows: those before it go in one range.
@@ -77,7 +78,7 @@ export class ReadingRetention {
       'SELECT ts, id FROM reading_index WHERE stream_id = ? AND ts < ? AND id < ? ORDER BY ts, id LIMIT 1 OFFSET ?',
     );
     this.unindexBefore = db.prepare<[number, number, number, number]>('DELETE FROM reading_index WHERE stream_id = ? AND (ts, id) < (?, ?) AND id < ?');
-    this.remove = db.prepare<[number, number]>('DELETE FROM readings WHERE id >= ? AND id <= ?');
+    this.remove = db.prepare<[number]>('DELETE FROM readings WHERE id <= ?');
   }
 
   /**
@@ -117,9 +118,9 @@ export class ReadingRetention {
         if (streams.length < STREAMS_PER_STEP) pass.phase = 3;
         return { deleted: 0, more: true };
       }
-      const { last } = this.lastOf.get(0, pass.keepFrom, batch) as { last: number | null };
+      const { last } = this.lastOf.get(pass.keepFrom, batch) as { last: number | null };
       if (last === null) return this.end();
-      const deleted = this.remove.run(0, last).changes;
+      const deleted = this.remove.run(last).changes;
       return deleted === 0 ? this.end() : { deleted, more: true };
     });
     try {
@@ -132,7 +133,7 @@ export class ReadingRetention {
   }
 
   private hasExpired(pass: Pass): boolean {
-    return (this.lastOf.get(0, pass.keepFrom, 1) as { last: number | null }).last !== null;
+    return (this.lastOf.get(pass.keepFrom, 1) as { last: number | null }).last !== null;
   }
 
   private end(): RetentionStep {

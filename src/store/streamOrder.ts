@@ -10,7 +10,7 @@ const DENSE_SLACK = 1 << 20;
  * by stream id, and within a stream in their own order (a stable sort). Stream
  * ids are dense (an INTEGER PRIMARY KEY from 1), so this counts the readings of
  * each id and places them in one pass each way, O(count + largest id): 131,072
- * readings of 10,000 streams take ~1 ms, where sorting float64 keys took 10–40
+ * readings of 10,000 streams take 2–3 ms, where sorting float64 keys took 17–33
  * ms on the writer thread, and every commit waited behind it. Ids too sparse
  * for a table of counts (a file whose ids were set by hand) take that sort.
  * The arrays are reused: an order is valid until the next call.

@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Forecast } from '../../src/engine/reading.ts';
 import { type Tick, tickOf } from '../../src/engine/stepTicks.ts';
-import { openDatabase } from '../../src/store/openDatabase.ts';
+import { type Db, openDatabase } from '../../src/store/openDatabase.ts';
 import { Store } from '../../src/store/store.ts';
 import type { AlertEvent } from '../../src/anomaly/alertTracker.ts';
 import { WriterThread } from '../../src/store/writerThread.ts';
@@ -19,6 +19,14 @@ function tick(round: number, streams: number): Tick {
     points: [1, 6, 24].map((h) => ({ horizon: h, ts: T0 + (round + h) * 60_000, mean: s, scale: 1, lower: s - 1, upper: s + 1 })),
   }));
   return tickOf(fs);
+}
+
+/** The index mark once it reaches `id` (waiting up to 10 s for the background index), or where it stopped. */
+async function indexedTo(db: Db, id: number): Promise<number> {
+  const marked = () => (db.prepare('SELECT indexed_to AS mark FROM reading_index_mark').get() as { mark: number }).mark;
+  const deadline = Date.now() + 10_000;
+  while (marked() < id && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  return marked();
 }
 
 describe('the writer thread', () => {
@@ -51,10 +59,7 @@ describe('the writer thread', () => {
     // 48,000 readings: under a batch, so they are indexed once the oldest has waited its 2 s.
     for (let round = 0; round < 12; round++) await writer.write(tick(round, 4000));
     const db = openDatabase(file, { readonly: true });
-    const marked = () => (db.prepare('SELECT indexed_to AS mark FROM reading_index_mark').get() as { mark: number }).mark;
-    const deadline = Date.now() + 10_000;
-    while (marked() < 48_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(marked()).toBe(48_000);
+    expect(await indexedTo(db, 48_000)).toBe(48_000);
     expect(db.prepare('SELECT count(*) AS n, count(DISTINCT id) AS ids FROM reading_index').get()).toEqual({ n: 48_000, ids: 48_000 });
     expect(db.prepare("SELECT ts, value FROM reading_index WHERE stream_id = (SELECT id FROM streams WHERE key = 'sensor-7') ORDER BY ts").all()).toEqual(
       Array.from({ length: 12 }, (_, round) => ({ ts: T0 + round * 60_000, value: 7 + round })),
@@ -118,9 +123,7 @@ describe('the writer thread', () => {
     for (let round = 0; round < 6; round++) await writer.write(tick(round, 500));
     // Readings are pruned once indexed: wait for the background index (its 2 s delay).
     const db = openDatabase(file, { readonly: true });
-    const marked = () => (db.prepare('SELECT indexed_to AS mark FROM reading_index_mark').get() as { mark: number }).mark;
-    const deadline = Date.now() + 10_000;
-    while (marked() < 3000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await indexedTo(db, 3000);
     // Rounds 0–3 are older than the cutoff, 4 and 5 are not.
     const before = T0 + 4 * 60_000;
     const steps: { deleted: number; more: boolean }[] = [];
