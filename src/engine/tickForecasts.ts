@@ -78,7 +78,10 @@ export class TickForecasts {
     for (let j = 0; j < n; j++) {
       // Accepted readings passed validation, so they have the Reading shape.
       const r = readings[out.readingIndex[j]] as Reading;
-      c.stream[j] = r.stream;
+      // The key as the code table holds it, not the reading's own string: the tick's forecasts
+      // outlive its readings (the feed prints them after commit), and each parsed key they held
+      // lived as long.
+      c.stream[j] = streamCodes.keyOf(out.code[j]);
       c.code[j] = out.code[j];
       c.ts[j] = r.ts;
       c.value[j] = r.value;

@@ -133,6 +133,26 @@ describe.each(encoders)('FeedHub, frames %s', (_, encoder) => {
     client.close();
   });
 
+  it('sends a tick that was not prepared in its place, before the prepared ones after it', async () => {
+    const { hub, url } = await start({ softBufferBytes: 64 * 1024 * 1024, maxBehindMs: 60_000 });
+    const client = await subscriber(url);
+    const got: number[] = [];
+    client.on('message', (data: Buffer) => got.push((JSON.parse(data.toString()) as { forecasts: { ts: number }[] }).forecasts[0].ts));
+    const ticks = [1, 2, 3, 4].map(tick);
+    // Tick 2 stepped while no client was connected, say: only 1, 3 and 4 are printed ahead.
+    hub.prepare(ticks[0]);
+    hub.prepare(ticks[2]);
+    hub.prepare(ticks[3]);
+    for (const t of ticks) hub.publish(t);
+    await new Promise<void>((resolve) => {
+      const check = () => (got.length >= 4 ? resolve() : setTimeout(check, 10));
+      check();
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got).toEqual([1, 2, 3, 4]);
+    client.close();
+  });
+
   it('sends a narrower subscription only its streams, whole and exact', async () => {
     const { hub, url } = await start({ softBufferBytes: 64 * 1024 * 1024, maxBehindMs: 60_000 });
     const client = await subscriber(url, ['site-3/*']);
