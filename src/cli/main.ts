@@ -2,7 +2,6 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { type App, buildApp, loadModel } from '../app.ts';
 import { startService } from '../serve/service.ts';
-import { SERVICE_HEAP_GROWING_PERCENT, setHeapGrowth } from '../util/heapGrowth.ts';
 import { createBackendRegistry } from '../backend/backendRegistry.ts';
 import { selectBackend } from '../backend/selectBackend.ts';
 import { type ConfigOverrides, DEFAULT_MODEL_PATH, loadConfig } from '../config.ts';
@@ -143,7 +142,6 @@ async function main(argv: readonly string[]): Promise<number> {
         app = stdinApp;
         stopAll = () => stdinApp.stop();
       } else {
-        setHeapGrowth(SERVICE_HEAP_GROWING_PERCENT);
         const service = await startService(config, log);
         app = service.app;
         stopAll = () => service.stop();

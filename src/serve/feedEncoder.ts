@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { TickForecasts } from '../engine/tickForecasts.ts';
+import type { TickForecasts } from '../engine/tickForecasts.ts';
 import { startTsWorker } from '../util/tsWorker.ts';
 import { KeySender } from '../engine/streamCodes.ts';
 import { encodeFrame, FRAME_HEAD, FRAME_TAIL, type FrameBytes, packForecasts, printedKeys } from './feedEncoding.ts';
@@ -46,14 +46,7 @@ export class ThreadEncoder implements FeedEncoder {
   private worker: Worker | null = null;
   private closed = false;
   private nextId = 0;
-  /**
-   * Ticks sent to the thread, oldest first (it answers in order): a list
-   * through the entries, each emptied as it is answered. A Map here kept
-   * every tick's forecasts alive until the next full collection (see FeedHub).
-   */
-  private head: InFlight | null = null;
-  private tail: InFlight | null = null;
-  private inFlight = 0;
+  private readonly pending = new Map<number, { forecasts: TickForecasts; resolve: (f: EncodedFrame) => void }>();
   private readonly inline = new InlineEncoder();
   /** The stream keys the thread has been sent. */
   private readonly keys = new KeySender();
@@ -98,11 +91,7 @@ export class ThreadEncoder implements FeedEncoder {
     const id = ++this.nextId;
     const packed = { ...packForecasts(forecasts), keys: this.keys.delta() };
     return new Promise((resolve) => {
-      const entry: InFlight = { id, forecasts, resolve, next: null };
-      if (this.tail === null) this.head = entry;
-      else this.tail.next = entry;
-      this.tail = entry;
-      this.inFlight++;
+      this.pending.set(id, { forecasts, resolve });
       worker.postMessage({ id, packed } satisfies EncodeRequest, [packed.codes.buffer as ArrayBuffer, packed.nums.buffer as ArrayBuffer, packed.points.buffer as ArrayBuffer]);
     });
   }
@@ -116,36 +105,24 @@ export class ThreadEncoder implements FeedEncoder {
   }
 
   private settle(reply: EncodeReply): void {
-    const p = this.head;
-    if (p === null || p.id !== reply.id) return;
-    const { resolve } = p;
-    this.unlink(p);
-    resolve(fromBytes(reply));
+    const p = this.pending.get(reply.id);
+    if (p === undefined) return;
+    this.pending.delete(reply.id);
+    p.resolve(fromBytes(reply));
   }
 
   private fail(why: string): void {
     if (this.worker === null) return;
     this.worker = null;
-    if (!this.closed) this.log.error({ reason: why, inFlight: this.inFlight }, 'feed encoder thread stopped; feed frames are printed on the main thread');
+    if (!this.closed) this.log.error({ reason: why, inFlight: this.pending.size }, 'feed encoder thread stopped; feed frames are printed on the main thread');
     this.drainInline();
   }
 
   private drainInline(): void {
-    for (let p = this.head; p !== null; p = this.head) {
-      const { forecasts, resolve } = p;
-      this.unlink(p);
-      resolve(this.printHere(forecasts));
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      p.resolve(this.printHere(p.forecasts));
     }
-  }
-
-  /** Takes the oldest entry off the list and empties it. */
-  private unlink(p: InFlight): void {
-    this.head = p.next;
-    if (this.head === null) this.tail = null;
-    this.inFlight--;
-    p.next = null;
-    p.forecasts = EMPTY;
-    p.resolve = IGNORE;
   }
 
   private printHere(forecasts: TickForecasts): EncodedFrame {
@@ -155,17 +132,6 @@ export class ThreadEncoder implements FeedEncoder {
 }
 
 const COMMA = Buffer.from(',');
-
-/** A tick sent to the encoder's thread, waiting for its frame. */
-interface InFlight {
-  readonly id: number;
-  forecasts: TickForecasts;
-  resolve: (f: EncodedFrame) => void;
-  next: InFlight | null;
-}
-
-const EMPTY = TickForecasts.fromForecasts([]);
-const IGNORE = (): void => {};
 
 function fromBytes(reply: FrameBytes): EncodedFrame {
   const frame = Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.byteLength);

@@ -28,23 +28,12 @@ export const FEED_CLOSE_TOO_SLOW = 4008;
 
 const CATCH_UP_FRAME = 1000;
 
-/** A send waiting in the hub's queue. */
 interface Waiting {
   ready: boolean;
-  send: () => void;
-  next: Waiting | null;
+  /** Called with `frame` (null for a send that needs none). */
+  send: (frame: EncodedFrame) => void;
+  frame: EncodedFrame | null;
 }
-
-const NOTHING = (): void => {};
-
-/** A frame `prepare` started, waiting for its tick's commit. */
-interface Prepared {
-  tick: Tick | null;
-  frame: EncodedFrame | Promise<EncodedFrame>;
-  next: Prepared | null;
-}
-
-const NO_FRAME: EncodedFrame = { all: () => Buffer.alloc(0), pick: () => Buffer.alloc(0) };
 
 class FeedClient {
   readonly patterns = new StreamPatterns();
@@ -102,22 +91,10 @@ export class FeedHub {
   private readonly timers: NodeJS.Timeout[];
   /** The size of recent forecast frames (largest, decaying), which the limits never go below a few of. */
   private frameBytes = 0;
-  /**
-   * Frames printed (or being printed) for ticks not yet committed, oldest
-   * first: ticks are prepared and published in the same order, and a tick
-   * whose commit fails ends the pipeline. A list, emptied as it goes, for the
-   * reason given at `head`.
-   */
-  private preparedHead: Prepared | null = null;
-  private preparedTail: Prepared | null = null;
-  /**
-   * Sends waiting, in publication order, for a frame still being printed ahead
-   * of them: a list through the entries, each unlinked and emptied as it goes.
-   * An array (push, shift) or a WeakMap here kept each tick's forecasts and
-   * frame, and their buffers, alive until the next full collection.
-   */
-  private head: Waiting | null = null;
-  private tail: Waiting | null = null;
+  /** Frames printed (or being printed) for ticks not yet committed; a tick whose commit fails is never published, and its entry goes with it. */
+  private readonly prepared = new WeakMap<Tick, EncodedFrame | Promise<EncodedFrame>>();
+  /** Sends waiting, in publication order, for a frame still being printed ahead of them. */
+  private readonly queue: Waiting[] = [];
 
   private readonly encoder: FeedEncoder;
 
@@ -163,16 +140,13 @@ export class FeedHub {
    * is printed while no client is connected.
    */
   prepare(tick: Tick): void {
-    if (this.clients.size === 0 || tick.forecasts.count === 0) return;
-    const entry: Prepared = { tick, frame: this.encoder.encode(tick.forecasts), next: null };
-    if (this.preparedTail === null) this.preparedHead = entry;
-    else this.preparedTail.next = entry;
-    this.preparedTail = entry;
+    if (this.clients.size > 0 && tick.forecasts.count > 0) this.prepared.set(tick, this.encoder.encode(tick.forecasts));
   }
 
   /** Sends the tick's forecasts: one `{"type":"forecasts","forecasts":[…]}` frame per client. */
   publish(tick: Tick): void {
-    const prepared = this.takePrepared(tick);
+    const prepared = this.prepared.get(tick);
+    this.prepared.delete(tick);
     const forecasts = tick.forecasts;
     if (this.clients.size === 0 || forecasts.count === 0) return;
     const first = this.seq + 1;
@@ -229,10 +203,15 @@ export class FeedHub {
       this.whenReady(() => send(frame), true);
       return;
     }
-    const item: Waiting = { ready: false, send: NOTHING, next: null };
-    this.enqueue(item);
+    const item: Waiting = { ready: false, send, frame: null };
+    this.queue.push(item);
+    // The frame goes on the item, not into a closure made in this callback (`() => send(f)`):
+    // that closure kept each tick's frame and forecasts, with their buffers (~50 MB a second at
+    // 100,000 readings/s), until the next full collection, which V8's external-memory limit then
+    // started every second. Found by elimination (the same closure made outside the promise's
+    // callback did not); why V8 keeps it is not established.
     void frame.then((f) => {
-      item.send = () => send(f);
+      item.frame = f;
       item.ready = true;
       this.flush();
     });
@@ -240,50 +219,15 @@ export class FeedHub {
 
   /** Sends now when nothing is waiting ahead, else queues behind it. */
   private whenReady(send: () => void, ready: boolean): void {
-    if (this.head === null && ready) send();
-    else this.enqueue({ ready, send, next: null });
+    if (this.queue.length === 0 && ready) send();
+    else this.queue.push({ ready, send, frame: null });
   }
 
   private flush(): void {
-    for (let item = this.head; item !== null && item.ready; item = this.head) {
-      this.head = item.next;
-      if (this.head === null) this.tail = null;
-      const send = item.send;
-      item.next = null;
-      item.send = NOTHING;
-      send();
+    while (this.queue.length > 0 && this.queue[0].ready) {
+      const item = this.queue.shift() as Waiting;
+      item.send(item.frame as EncodedFrame);
     }
-  }
-
-  /**
-   * The frame `prepare` started for `tick`, if it did (a tick prepared with no
-   * client connected has none). Entries ahead of it are of ticks that were
-   * never published (their commit failed): they go too.
-   */
-  private takePrepared(tick: Tick): EncodedFrame | Promise<EncodedFrame> | undefined {
-    let entry = this.preparedHead;
-    while (entry !== null && entry.tick !== tick) entry = entry.next;
-    if (entry === null) return undefined;
-    const { frame } = entry;
-    for (let gone = this.preparedHead; gone !== null; ) {
-      const next: Prepared | null = gone.next;
-      gone.next = null;
-      gone.tick = null;
-      gone.frame = NO_FRAME;
-      if (gone === entry) {
-        this.preparedHead = next;
-        break;
-      }
-      gone = next;
-    }
-    if (this.preparedHead === null) this.preparedTail = null;
-    return frame;
-  }
-
-  private enqueue(item: Waiting): void {
-    if (this.tail === null) this.head = item;
-    else this.tail.next = item;
-    this.tail = item;
   }
 
   /**
