@@ -71,8 +71,10 @@ const median = (xs: number[]): number => {
   const m = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const throughputRatio = median(pairs.map((p) => p.withSlow.result.readingsPerS / p.alone.result.readingsPerS));
-const p99Ratio = median(pairs.map((p) => p.withSlow.result.p99 / p.alone.result.p99));
+/** The median over the pairs of what `pick` takes from each. */
+const overPairs = (pick: (p: { alone: Run; withSlow: Run }) => number): number => median(pairs.map(pick));
+const throughputRatio = overPairs((p) => p.withSlow.result.readingsPerS / p.alone.result.readingsPerS);
+const p99Ratio = overPairs((p) => p.withSlow.result.p99 / p.alone.result.p99);
 const round1 = (v: number) => Math.round(v * 10) / 10;
 process.stdout.write(`ratios (medians of ${PAIRS} pairs)  throughput ${throughputRatio.toFixed(2)}, p99 ${p99Ratio.toFixed(2)}\n`);
 process.stdout.write(
@@ -80,10 +82,10 @@ process.stdout.write(
     bench: 'slow_clients',
     slow_clients: SLOW,
     pairs: PAIRS,
-    readings_per_s: { without: Math.round(median(pairs.map((p) => p.alone.result.readingsPerS))), with: Math.round(median(pairs.map((p) => p.withSlow.result.readingsPerS))) },
-    p99_ms: { without: round1(median(pairs.map((p) => p.alone.result.p99))), with: round1(median(pairs.map((p) => p.withSlow.result.p99))) },
+    readings_per_s: { without: Math.round(overPairs((p) => p.alone.result.readingsPerS)), with: Math.round(overPairs((p) => p.withSlow.result.readingsPerS)) },
+    p99_ms: { without: round1(overPairs((p) => p.alone.result.p99)), with: round1(overPairs((p) => p.withSlow.result.p99)) },
     ratios: { throughput: Math.round(throughputRatio * 100) / 100, p99: Math.round(p99Ratio * 100) / 100 },
-    rss_mb: { start: Math.round(median(pairs.map((p) => p.alone.rssStart))), without: Math.round(Math.max(...pairs.map((p) => p.alone.rss))), with: Math.round(Math.max(...pairs.map((p) => p.withSlow.rss))) },
+    rss_mb: { start: Math.round(overPairs((p) => p.alone.rssStart)), without: Math.round(Math.max(...pairs.map((p) => p.alone.rss))), with: Math.round(Math.max(...pairs.map((p) => p.withSlow.rss))) },
     closed_as_slow: Math.max(...pairs.map((p) => p.withSlow.closed)),
   })}\n`,
 );
