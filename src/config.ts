@@ -77,6 +77,8 @@ export interface ServerConfig {
    * them has not come back) beyond which it is behind: bounds what a stalled client holds in kernel buffers.
    */
   readonly feedUnconfirmedBytes: number;
+  /** A feed client's unconfirmed window before it has confirmed anything; it grows to twice what it confirms, up to `feedUnconfirmedBytes`. */
+  readonly feedInitialWindowBytes: number;
   /** Bearer tokens and their scopes. None: open (allowed only on a loopback host, for the local demo). */
   readonly tokens: readonly { readonly token: string; readonly scopes: readonly Scope[] }[];
 }
@@ -156,6 +158,7 @@ export const DEFAULTS: Config = {
     feedSoftBufferBytes: 1 << 20,
     feedMaxBehindMs: 30_000,
     feedUnconfirmedBytes: 8 << 20,
+    feedInitialWindowBytes: 256 << 10,
     tokens: [],
   },
   mqtt: {
@@ -364,6 +367,7 @@ function validate(c: Unchecked): Config {
   integer('server.feedSoftBufferBytes', c.server.feedSoftBufferBytes, 1, 1 << 30);
   integer('server.feedMaxBehindMs', c.server.feedMaxBehindMs, 1, 86_400_000);
   integer('server.feedUnconfirmedBytes', c.server.feedUnconfirmedBytes, 1, 1 << 30);
+  integer('server.feedInitialWindowBytes', c.server.feedInitialWindowBytes, 1, 1 << 30);
   if (c.server.tokens.some((t) => t.token.length < 16)) throw new ConfigError('every token must be at least 16 characters');
   if (c.server.tokens.length === 0 && !isLoopback(c.server.host)) {
     throw new ConfigError(`server.host ${c.server.host} is not a loopback address: set FORECASTER_TOKENS before serving beyond this machine`);

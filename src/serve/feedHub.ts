@@ -18,6 +18,13 @@ export interface FeedLimits {
    * keeps order, and RFC 6455 requires the pong).
    */
   readonly unconfirmedBytes: number;
+  /**
+   * What a client may have unconfirmed before it has confirmed anything: its window starts here and
+   * grows to twice what it has confirmed, up to `unconfirmedBytes`. A client that never reads is sent
+   * this much, not the whole window (with 100 such clients, the whole window was ~500 MB of writes
+   * and kernel buffers, and its first seconds slowed the service).
+   */
+  readonly initialWindowBytes: number;
   /** A client behind for longer than this is closed (4008, FC_ERR_FEED_TOO_SLOW). */
   readonly maxBehindMs: number;
   readonly maxPatterns: number;
@@ -64,14 +71,21 @@ class FeedClient {
   get unconfirmed(): number {
     return this.sent - this.confirmed;
   }
+
+  /** Pings it with the bytes sent so far; its echo confirms them (see `FeedLimits.unconfirmedBytes`). */
+  probeNow(): void {
+    this.probe = String(this.sent);
+    this.ws.ping(this.probe);
+  }
 }
 
 /**
  * Live forecasts to WebSocket subscribers, by stream key or glob. Each tick
  * goes out as one frame per client, built once per distinct subscription.
  * A client that stops draining (more than `softBufferBytes` unsent, or more
- * than `unconfirmedBytes` sent and not confirmed read; neither below a few
- * frames) is skipped at no cost until it drains; then it catches up with the latest forecast of
+ * sent and not confirmed read than its window, which starts at
+ * `initialWindowBytes` and grows with what it confirms up to `unconfirmedBytes`;
+ * neither below a few frames) is skipped at no cost until it drains; then it catches up with the latest forecast of
  * each of its streams (older ones are dropped), from a cache shared by all
  * clients. Behind for longer than `maxBehindMs`, it is closed. So a slow client
  * never slows ingest or the others, and its memory cost is bounded.
@@ -174,13 +188,16 @@ export class FeedHub {
         c.cursor = last;
         continue;
       }
-      if (c.ws.bufferedAmount >= this.softLimit() || c.unconfirmed > this.windowLimit()) {
+      if (c.ws.bufferedAmount >= this.softLimit() || c.unconfirmed > this.windowLimit(c)) {
         c.behindSince = now;
         c.cursor = first - 1;
         continue;
       }
       c.send(f.data, f.bytes);
       c.cursor = last;
+      // While its window is still growing, ask at once rather than at the next check, so that a client
+      // that reads grows it within a round trip and is not taken for behind meanwhile.
+      if (c.probe === null && this.growing(c)) c.probeNow();
     }
   }
 
@@ -193,8 +210,22 @@ export class FeedHub {
     return Math.max(this.limits.softBufferBytes, 2 * this.frameBytes);
   }
 
-  private windowLimit(): number {
+  /**
+   * What the client may have unconfirmed: twice what it has confirmed, from the initial window up to the
+   * full one (never below three frames). The initial window has no such floor: a client that never
+   * reads is sent one frame past it, where three frames of 1.2 MB (10,000 streams) cost 100 such clients
+   * 390 MB of kernel buffers.
+   */
+  private windowLimit(c: FeedClient): number {
+    return Math.min(this.fullWindow(), Math.max(this.limits.initialWindowBytes, 2 * c.confirmed));
+  }
+
+  private fullWindow(): number {
     return Math.max(this.limits.unconfirmedBytes, 3 * this.frameBytes);
+  }
+
+  private growing(c: FeedClient): boolean {
+    return 2 * c.confirmed < this.fullWindow();
   }
 
   /** Runs `send` with the frame once it and everything published before it are ready. */
@@ -268,12 +299,9 @@ export class FeedHub {
     const now = Date.now();
     for (const c of this.clients) {
       // Ask every client, behind or not, to confirm what it has read so far.
-      if (c.probe === null && c.confirmed < c.sent) {
-        c.probe = String(c.sent);
-        c.ws.ping(c.probe);
-      }
+      if (c.probe === null && c.confirmed < c.sent) c.probeNow();
       if (c.behindSince === 0) continue;
-      if (c.ws.bufferedAmount >= this.softLimit() / 2 || c.unconfirmed > this.windowLimit() / 2) {
+      if (c.ws.bufferedAmount >= this.softLimit() / 2 || c.unconfirmed > this.windowLimit(c) / 2) {
         if (now - c.behindSince > this.limits.maxBehindMs) {
           // A stalled peer cannot read the close frame either: give it a second, then cut it off.
           c.ws.close(FEED_CLOSE_TOO_SLOW, 'FC_ERR_FEED_TOO_SLOW');
@@ -295,6 +323,7 @@ export class FeedHub {
       this.skipped += Math.max(0, this.seq - c.cursor - delivered);
       c.cursor = this.seq;
       c.behindSince = 0;
+      if (c.probe === null && this.growing(c)) c.probeNow();
     }
   }
 

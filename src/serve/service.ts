@@ -52,6 +52,7 @@ export async function startService(config: Config, log: Logger, options: Service
     {
       softBufferBytes: config.server.feedSoftBufferBytes,
       unconfirmedBytes: config.server.feedUnconfirmedBytes,
+      initialWindowBytes: config.server.feedInitialWindowBytes,
       maxBehindMs: config.server.feedMaxBehindMs,
       maxPatterns: 1000,
       maxPatternLength: config.engine.maxKeyLength,

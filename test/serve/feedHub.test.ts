@@ -45,10 +45,10 @@ const encoders: [string, () => Promise<FeedEncoder>][] = [
 ];
 let makeEncoder: () => Promise<FeedEncoder> = encoders[0][1];
 
-async function start(limits: { softBufferBytes: number; maxBehindMs: number; unconfirmedBytes?: number }): Promise<Rig> {
+async function start(limits: { softBufferBytes: number; maxBehindMs: number; unconfirmedBytes?: number; initialWindowBytes?: number }): Promise<Rig> {
   // Heartbeats far apart, so only the too-slow rule can close a client here.
   const hub = new FeedHub(
-    { unconfirmedBytes: 1 << 30, ...limits, maxPatterns: 10, maxPatternLength: 100 },
+    { unconfirmedBytes: 1 << 30, initialWindowBytes: 1 << 30, ...limits, maxPatterns: 10, maxPatternLength: 100 },
     { heartbeatMs: 600_000, catchUpMs: 20, encoder: await makeEncoder() },
   );
   const server = createServer();
@@ -251,6 +251,45 @@ describe.each(encoders)('FeedHub, frames %s', (_, encoder) => {
     // The stalled one was sent its window and the frame that crossed it, not the ~40 MB the kernel would take.
     expect(tcp[1].bytesWritten).toBeLessThan(WINDOW + 2 * frameBytes);
     expect(tcp[0].bytesWritten).toBeGreaterThan(TICKS * frameBytes * 0.9);
+    reading.close();
+    stalled.terminate();
+  }, 30_000);
+
+  it('sends a client that never reads only its initial window, and grows the window of one that reads', async () => {
+    const INITIAL = 4 * 1024 * 1024;
+    const WINDOW = 16 * 1024 * 1024;
+    const { hub, url, tcp } = await start({ softBufferBytes: 1 << 30, unconfirmedBytes: WINDOW, initialWindowBytes: INITIAL, maxBehindMs: 60_000 });
+    const reading = await subscriber(url);
+    const stalled = await subscriber(url);
+    stalled.pause();
+    let received = 0;
+    let last = 0;
+    reading.on('message', (data: Buffer) => {
+      const forecasts = (JSON.parse(data.toString()) as { forecasts: { ts: number }[] }).forecasts;
+      received += forecasts.length;
+      last = forecasts[0].ts;
+    });
+    const frameBytes = Buffer.byteLength(JSON.stringify(tick(0).outcomes));
+    // Sends tick after tick while the reader reads them, until the reader has been sent more than the
+    // full window: it must have confirmed what it read as it went, or it would have been taken for behind.
+    let t = 0;
+    while (tcp[0].bytesWritten < 2 * WINDOW) {
+      hub.publish(tick(++t));
+      while (last < t) await new Promise((r) => setTimeout(r, 1));
+    }
+    // Then a burst of ticks, published back to back, larger than the initial window but within the full
+    // one: only a window grown past its start takes it.
+    const BURST = Math.floor((WINDOW - 3 * frameBytes) / frameBytes);
+    expect(BURST * frameBytes).toBeGreaterThan(INITIAL + 3 * frameBytes);
+    for (let i = 0; i < BURST; i++) hub.publish(tick(++t));
+    // Taken for behind, it would get the latest of each stream instead, and never all of them.
+    const deadline = Date.now() + 10_000;
+    while (received < t * STREAMS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(received).toBe(t * STREAMS);
+    expect(hub.dropped).toBe(0);
+    // The stalled one was sent its initial window and the frame that crossed it.
+    expect(tcp[1].bytesWritten).toBeGreaterThan(INITIAL);
+    expect(tcp[1].bytesWritten).toBeLessThan(INITIAL + 2 * frameBytes);
     reading.close();
     stalled.terminate();
   }, 30_000);
