@@ -195,9 +195,7 @@ export class FeedHub {
       }
       c.send(f.data, f.bytes);
       c.cursor = last;
-      // While its window is still growing, ask at once rather than at the next check, so that a client
-      // that reads grows it within a round trip and is not taken for behind meanwhile.
-      if (c.probe === null && this.growing(c)) c.probeNow();
+      this.probeIfNear(c);
     }
   }
 
@@ -224,8 +222,14 @@ export class FeedHub {
     return Math.max(this.limits.unconfirmedBytes, 3 * this.frameBytes);
   }
 
-  private growing(c: FeedClient): boolean {
-    return 2 * c.confirmed < this.fullWindow();
+  /**
+   * Past half its window, a client is asked at once rather than at the next check, so that one that
+   * reads confirms (and grows its window) within a round trip instead of being taken for behind. Below
+   * that, the check's probe every `catchUpMs` is enough: a client of a few streams, whose frames are
+   * small, is not pinged after every frame.
+   */
+  private probeIfNear(c: FeedClient): void {
+    if (c.probe === null && c.unconfirmed > this.windowLimit(c) / 2) c.probeNow();
   }
 
   /** Runs `send` with the frame once it and everything published before it are ready. */
@@ -323,7 +327,7 @@ export class FeedHub {
       this.skipped += Math.max(0, this.seq - c.cursor - delivered);
       c.cursor = this.seq;
       c.behindSince = 0;
-      if (c.probe === null && this.growing(c)) c.probeNow();
+      this.probeIfNear(c);
     }
   }
 

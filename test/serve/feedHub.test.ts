@@ -45,11 +45,11 @@ const encoders: [string, () => Promise<FeedEncoder>][] = [
 ];
 let makeEncoder: () => Promise<FeedEncoder> = encoders[0][1];
 
-async function start(limits: { softBufferBytes: number; maxBehindMs: number; unconfirmedBytes?: number; initialWindowBytes?: number }): Promise<Rig> {
+async function start(limits: { softBufferBytes: number; maxBehindMs: number; unconfirmedBytes?: number; initialWindowBytes?: number }, catchUpMs = 20): Promise<Rig> {
   // Heartbeats far apart, so only the too-slow rule can close a client here.
   const hub = new FeedHub(
     { unconfirmedBytes: 1 << 30, initialWindowBytes: 1 << 30, ...limits, maxPatterns: 10, maxPatternLength: 100 },
-    { heartbeatMs: 600_000, catchUpMs: 20, encoder: await makeEncoder() },
+    { heartbeatMs: 600_000, catchUpMs, encoder: await makeEncoder() },
   );
   const server = createServer();
   const tcp: Socket[] = [];
@@ -292,6 +292,51 @@ describe.each(encoders)('FeedHub, frames %s', (_, encoder) => {
     expect(tcp[1].bytesWritten).toBeLessThan(INITIAL + 2 * frameBytes);
     reading.close();
     stalled.terminate();
+  }, 30_000);
+
+  it('asks a reader near its window to confirm at once, not at the next periodic check', async () => {
+    // Checks 10 s apart: only a probe sent with the frames can confirm them within this test.
+    const { hub, url } = await start({ softBufferBytes: 1 << 30, unconfirmedBytes: 64 * 1024 * 1024, initialWindowBytes: 256 * 1024, maxBehindMs: 60_000 }, 10_000);
+    const reading = await subscriber(url);
+    let received = 0;
+    let last = 0;
+    reading.on('message', (data: Buffer) => {
+      const forecasts = (JSON.parse(data.toString()) as { forecasts: { ts: number }[] }).forecasts;
+      received += forecasts.length;
+      last = forecasts[0].ts;
+    });
+    // Each ~1 MB frame is past the 256 KiB window the client starts with; the next tick goes once the
+    // reader has read this one and had a moment to answer the ping sent after it.
+    const TICKS = 10;
+    const deadline = Date.now() + 5000;
+    for (let t = 1; t <= TICKS && Date.now() < deadline; t++) {
+      hub.publish(tick(t));
+      while (last < t && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // Taken for behind at any tick, it would have been skipped until the next check, 10 s away.
+    expect(received).toBe(TICKS * STREAMS);
+    expect(hub.dropped).toBe(0);
+    reading.close();
+  }, 30_000);
+
+  it('does not ping a client after every frame while its frames are far below its window', async () => {
+    const { hub, url } = await start({ softBufferBytes: 1 << 30, unconfirmedBytes: 64 * 1024 * 1024, initialWindowBytes: 256 * 1024, maxBehindMs: 60_000 }, 10_000);
+    const one = await subscriber(url, ['site-0/*/sensor-0']);
+    let received = 0;
+    let pings = 0;
+    one.on('message', () => received++);
+    one.on('ping', () => pings++);
+    const TICKS = 30; // one forecast of ~600 bytes each: 18 KB in all, against a window of 256 KiB
+    for (let t = 1; t <= TICKS; t++) {
+      hub.publish(tick(t));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const deadline = Date.now() + 5000;
+    while (received < TICKS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(received).toBe(TICKS);
+    expect(pings).toBe(0);
+    one.close();
   }, 30_000);
 
   it('lets a client that falls behind and recovers catch up with the latest forecast of each stream', async () => {
