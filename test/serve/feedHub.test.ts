@@ -74,6 +74,17 @@ async function subscriber(url: string, streams = ['*']): Promise<WebSocket> {
   return ws;
 }
 
+/** Counts the forecasts a client receives, and the reading time of the last frame's first one. */
+function tally(ws: WebSocket): { received: number; last: number } {
+  const seen = { received: 0, last: 0 };
+  ws.on('message', (data: Buffer) => {
+    const forecasts = (JSON.parse(data.toString()) as { forecasts: { ts: number }[] }).forecasts;
+    seen.received += forecasts.length;
+    seen.last = forecasts[0].ts;
+  });
+  return seen;
+}
+
 afterEach(async () => {
   if (rig === null) return;
   rig.hub.close();
@@ -262,20 +273,14 @@ describe.each(encoders)('FeedHub, frames %s', (_, encoder) => {
     const reading = await subscriber(url);
     const stalled = await subscriber(url);
     stalled.pause();
-    let received = 0;
-    let last = 0;
-    reading.on('message', (data: Buffer) => {
-      const forecasts = (JSON.parse(data.toString()) as { forecasts: { ts: number }[] }).forecasts;
-      received += forecasts.length;
-      last = forecasts[0].ts;
-    });
+    const seen = tally(reading);
     const frameBytes = Buffer.byteLength(JSON.stringify(tick(0).outcomes));
     // Sends tick after tick while the reader reads them, until the reader has been sent more than the
     // full window: it must have confirmed what it read as it went, or it would have been taken for behind.
     let t = 0;
     while (tcp[0].bytesWritten < 2 * WINDOW) {
       hub.publish(tick(++t));
-      while (last < t) await new Promise((r) => setTimeout(r, 1));
+      while (seen.last < t) await new Promise((r) => setTimeout(r, 1));
     }
     // Then a burst of ticks, published back to back, larger than the initial window but within the full
     // one: only a window grown past its start takes it.
@@ -284,8 +289,8 @@ describe.each(encoders)('FeedHub, frames %s', (_, encoder) => {
     for (let i = 0; i < BURST; i++) hub.publish(tick(++t));
     // Taken for behind, it would get the latest of each stream instead, and never all of them.
     const deadline = Date.now() + 10_000;
-    while (received < t * STREAMS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    expect(received).toBe(t * STREAMS);
+    while (seen.received < t * STREAMS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(seen.received).toBe(t * STREAMS);
     expect(hub.dropped).toBe(0);
     // The stalled one was sent its initial window and the frame that crossed it.
     expect(tcp[1].bytesWritten).toBeGreaterThan(INITIAL);
@@ -298,24 +303,18 @@ describe.each(encoders)('FeedHub, frames %s', (_, encoder) => {
     // Checks 10 s apart: only a probe sent with the frames can confirm them within this test.
     const { hub, url } = await start({ softBufferBytes: 1 << 30, unconfirmedBytes: 64 * 1024 * 1024, initialWindowBytes: 256 * 1024, maxBehindMs: 60_000 }, 10_000);
     const reading = await subscriber(url);
-    let received = 0;
-    let last = 0;
-    reading.on('message', (data: Buffer) => {
-      const forecasts = (JSON.parse(data.toString()) as { forecasts: { ts: number }[] }).forecasts;
-      received += forecasts.length;
-      last = forecasts[0].ts;
-    });
+    const seen = tally(reading);
     // Each ~1 MB frame is past the 256 KiB window the client starts with; the next tick goes once the
     // reader has read this one and had a moment to answer the ping sent after it.
     const TICKS = 10;
     const deadline = Date.now() + 5000;
     for (let t = 1; t <= TICKS && Date.now() < deadline; t++) {
       hub.publish(tick(t));
-      while (last < t && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+      while (seen.last < t && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
       await new Promise((r) => setTimeout(r, 20));
     }
     // Taken for behind at any tick, it would have been skipped until the next check, 10 s away.
-    expect(received).toBe(TICKS * STREAMS);
+    expect(seen.received).toBe(TICKS * STREAMS);
     expect(hub.dropped).toBe(0);
     reading.close();
   }, 30_000);
