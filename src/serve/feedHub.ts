@@ -21,8 +21,8 @@ export interface FeedLimits {
   /**
    * What a client may have unconfirmed before it has confirmed anything: its window starts here and
    * grows to twice what it has confirmed, up to `unconfirmedBytes`. A client that never reads is sent
-   * this much, not the whole window (with 100 such clients, the whole window was ~500 MB of writes
-   * and kernel buffers, and its first seconds slowed the service).
+   * this much and the frame that crosses it, not the whole window (100 such clients made the kernel
+   * hold 390 MiB of socket buffers with the whole window; 36-183 MiB with this).
    */
   readonly initialWindowBytes: number;
   /** A client behind for longer than this is closed (4008, FC_ERR_FEED_TOO_SLOW). */
@@ -85,7 +85,8 @@ class FeedClient {
  * A client that stops draining (more than `softBufferBytes` unsent, or more
  * sent and not confirmed read than its window, which starts at
  * `initialWindowBytes` and grows with what it confirms up to `unconfirmedBytes`;
- * neither below a few frames) is skipped at no cost until it drains; then it catches up with the latest forecast of
+ * the first never below two frames, the full window never below three) is
+ * skipped at no cost until it drains; then it catches up with the latest forecast of
  * each of its streams (older ones are dropped), from a cache shared by all
  * clients. Behind for longer than `maxBehindMs`, it is closed. So a slow client
  * never slows ingest or the others, and its memory cost is bounded.
