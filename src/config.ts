@@ -73,8 +73,9 @@ export interface ServerConfig {
   /** A feed client behind for longer than this is closed (4008). */
   readonly feedMaxBehindMs: number;
   /**
-   * Bytes sent to a feed client that it has not yet confirmed reading (its pong to a ping sent after
-   * them has not come back) beyond which it is behind: bounds what a stalled client holds in kernel buffers.
+   * The most a feed client's window grows to: bytes sent to it that it has not yet confirmed reading (its
+   * pong to a ping sent after them has not come back) beyond which it is behind; bounds what a stalled
+   * client holds in kernel buffers.
    */
   readonly feedUnconfirmedBytes: number;
   /** A feed client's unconfirmed window before it has confirmed anything; it grows to twice what it confirms, up to `feedUnconfirmedBytes`. */

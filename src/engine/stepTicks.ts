@@ -53,7 +53,7 @@ class LazyTick implements Tick {
   }
 }
 
-/** A tick whose `outcomes` are built from the columns when first asked for. */
+/** A tick of columns, its `outcomes` built when first asked for (a `LazyTick`). */
 export function makeTick(readings: readonly unknown[], forecasts: TickForecasts, rejected: readonly RejectedIndex[], stepMs: number, rounds: number): Tick {
   return new LazyTick(readings, forecasts, rejected, stepMs, rounds);
 }

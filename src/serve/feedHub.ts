@@ -11,11 +11,11 @@ export interface FeedLimits {
   /** Above this many bytes unsent to a client, it is behind: it gets nothing until it drains. */
   readonly softBufferBytes: number;
   /**
-   * Above this many bytes sent but not confirmed read, it is behind too. The
-   * kernel takes tens of megabytes into a socket's buffers before `bufferedAmount`
-   * grows, so a stalled client used to cost that much memory and copying each;
-   * a client confirms what it has read by answering a ping sent after it (TCP
-   * keeps order, and RFC 6455 requires the pong).
+   * The most a client's window grows to: above its window of bytes sent but not
+   * confirmed read, it is behind too. The kernel takes tens of megabytes into a
+   * socket's buffers before `bufferedAmount` grows, so a stalled client used to
+   * cost that much memory and copying each; a client confirms what it has read
+   * by answering a ping sent after it (TCP keeps order, and RFC 6455 requires the pong).
    */
   readonly unconfirmedBytes: number;
   /**
