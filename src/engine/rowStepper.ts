@@ -37,7 +37,7 @@ export class RowStepper {
       out.priorMean[row] = stats[so + Stat.PRIOR_MEAN];
       out.priorScale[row] = stats[so + Stat.PRIOR_SCALE];
       const at = j * (d + h);
-      scoreReading(stats, so, rows.value[p], out.score, out.likelihood, out.flat, row);
+      scoreReading(stats, so, rows.ts[p], rows.value[p], out.score, out.likelihood, out.flat, row);
       takeReading(stats, so, rows.ts[p], rows.value[p], xh, at);
       for (let q = 0; q < d; q++) xs[j * d + q] = xh[at + q];
       const hs = slot * h;

@@ -1,20 +1,23 @@
 import { StreamStateError } from '../errors.ts';
 import type { StreamState } from './stateTable.ts';
-import { initAnomalyStats, Stat, STAT_COUNT, STAT_COUNT_V1, STAT_COUNT_V2, STAT_COUNT_V3 } from './streamStats.ts';
+import { initAnomalyStats, initSeasonStats, Stat, STAT_COUNT, STAT_COUNT_V1, STAT_COUNT_V2, STAT_COUNT_V3, STAT_COUNT_V4 } from './streamStats.ts';
 
 /**
  * Binary form of one stream's state, for snapshots and hand-over between workers:
- *   u8 layout version (4), u8 stat count S, u16 LE hidden size H,
+ *   u8 layout version (5), u8 stat count S, u16 LE hidden size H,
  *   S float64 LE, H float32 LE. The key travels beside it.
  * Older layouts are still read: layout 1 (S = 8, before the anomaly fields) with
  * fresh anomaly fields, layouts 1 and 2 (S = 11) with the slow variance started
  * at the fast one, layouts 2 and 3 (S = 12) with the recent mean error and the
  * longest recent run of repeats at 0 (their largest error is of single readings,
  * larger than any recent mean: such a stream is slower to alert until that
- * maximum has decayed, never quicker).
+ * maximum has decayed, never quicker), and layouts 1 to 4 (S = 13) with a fresh
+ * weekly profile (the seasonal comparison starts a week later).
  */
-export const STREAM_STATE_LAYOUT = 4;
-const STATS_OF_LAYOUT: Record<number, number> = { 1: STAT_COUNT_V1, 2: STAT_COUNT_V2, 3: STAT_COUNT_V3, 4: STAT_COUNT };
+export const STREAM_STATE_LAYOUT = 5;
+const STATS_OF_LAYOUT: Record<number, number> = { 1: STAT_COUNT_V1, 2: STAT_COUNT_V2, 3: STAT_COUNT_V3, 4: STAT_COUNT_V4, 5: STAT_COUNT };
+/** Float64 values can be copied as bytes (the layout is little-endian). */
+const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
 
 /** Several encoded states: state i is bytes [Σ sizes before i, + sizes[i]), of stream keys[i]. */
 export interface EncodedStates {
@@ -44,7 +47,13 @@ export function encodeStreamStateInto(out: DataView, at: number, stats: Float64A
   out.setUint8(at + 1, STAT_COUNT);
   out.setUint16(at + 2, h, true);
   let off = at + 4;
-  for (let i = 0; i < STAT_COUNT; i++, off += 8) out.setFloat64(off, stats[statsAt + i], true);
+  if (LITTLE_ENDIAN) {
+    // One copy of the row's bytes: the weekly profile makes it 183 values.
+    new Uint8Array(out.buffer, out.byteOffset + off, STAT_COUNT * 8).set(new Uint8Array(stats.buffer, stats.byteOffset + statsAt * 8, STAT_COUNT * 8));
+    off += STAT_COUNT * 8;
+  } else {
+    for (let i = 0; i < STAT_COUNT; i++, off += 8) out.setFloat64(off, stats[statsAt + i], true);
+  }
   for (let i = 0; i < h; i++, off += 4) out.setFloat32(off, hidden[hiddenAt + i], true);
   return off;
 }
@@ -61,6 +70,7 @@ export function decodeStreamState(key: string, buf: Uint8Array): StreamState {
   const stats = new Float64Array(STAT_COUNT);
   const hidden = new Float32Array(h);
   if (n <= Stat.RESID_MAX) initAnomalyStats(stats, 0);
+  else if (n < STAT_COUNT) initSeasonStats(stats, 0);
   let off = 4;
   for (let i = 0; i < n; i++, off += 8) stats[i] = b.readDoubleLE(off);
   for (let i = 0; i < h; i++, off += 4) hidden[i] = b.readFloatLE(off);

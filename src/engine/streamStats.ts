@@ -30,15 +30,28 @@ export const Stat = {
   LONG_VAR: 11,
   /** Anomaly: the recent mean of the one-step forecast error |x − μ| (an EWMA over ~ERR_MEMORY readings; raw units). */
   ERR_MEAN: 12,
+  /** Anomaly: the recent mean of the seasonal error |x − the hour of the week's profile| (like ERR_MEAN; raw units). */
+  SEASON_ERR_MEAN: 13,
+  /** Anomaly: the largest recent-mean seasonal error of the recent past, decaying like RESID_MAX (raw units). */
+  SEASON_MAX: 14,
+  /**
+   * First of SEASON_SLOTS values: the stream's profile by hour of the week (UTC, Monday 00:00 first),
+   * what the readings of that hour looked like when it was last seen (readingAnomaly.ts); NaN until seen.
+   */
+  SEASON_BASE: 15,
 } as const;
 
-export const STAT_COUNT = 13;
+/** Hours in a week: the slots of a stream's weekly profile. */
+export const SEASON_SLOTS = 168;
+export const STAT_COUNT = Stat.SEASON_BASE + SEASON_SLOTS;
 /** The row of layout 1 (before the anomaly fields); a layout-1 snapshot loads with fresh anomaly fields. */
 export const STAT_COUNT_V1 = 8;
 /** The row of layout 2 (before the slow variance); it loads with the slow variance started at the fast one. */
 export const STAT_COUNT_V2 = 11;
 /** The row of layout 3 (before the recent mean error); it loads with that mean at 0. */
 export const STAT_COUNT_V3 = 12;
+/** The row of layout 4 (before the weekly profile); it loads with a fresh profile. */
+export const STAT_COUNT_V4 = 13;
 
 /** Writes a fresh stream's row. */
 export function initStats(stats: Float64Array, offset: number): void {
@@ -60,4 +73,12 @@ export function initAnomalyStats(stats: Float64Array, offset: number): void {
   stats[offset + Stat.ERR_MEAN] = 0;
   stats[offset + Stat.FLAT_RUN] = 0;
   stats[offset + Stat.FLAT_MAX_RUN] = 0;
+  initSeasonStats(stats, offset);
+}
+
+/** The weekly profile's fields of a fresh row (also of a row loaded from a layout before 5). */
+export function initSeasonStats(stats: Float64Array, offset: number): void {
+  stats[offset + Stat.SEASON_ERR_MEAN] = 0;
+  stats[offset + Stat.SEASON_MAX] = 0;
+  stats.fill(NaN, offset + Stat.SEASON_BASE, offset + Stat.SEASON_BASE + SEASON_SLOTS);
 }

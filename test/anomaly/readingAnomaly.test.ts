@@ -1,23 +1,41 @@
 import { describe, expect, it } from 'vitest';
-import { ANOMALY_WARMUP, ERR_MEMORY, MIN_FLAT_RUN, RESID_HALF_LIFE, scoreReading } from '../../src/anomaly/readingAnomaly.ts';
+import {
+  ANOMALY_WARMUP,
+  ERR_FLOOR,
+  ERR_MEMORY,
+  MIN_FLAT_RUN,
+  RESID_HALF_LIFE,
+  SEASON_TAU_MS,
+  scoreReading,
+  seasonSlot,
+} from '../../src/anomaly/readingAnomaly.ts';
 import { initStats, Stat, STAT_COUNT } from '../../src/engine/streamStats.ts';
+
+const HOUR = 3_600_000;
+/** Monday 2026-12-07 00:00 UTC: hour 0 of the week. */
+const MONDAY = Date.UTC(2026, 11, 7);
 
 /** Each reading's flat run, as the last `feed` wrote it. */
 let flats: number[] = [];
 
-/** Feeds (value, prior mean, prior scale) readings through one stream row; returns [score, likelihood] per reading (flat runs in `flats`). */
-function feed(readings: [number, number, number][]): [number, number][] {
+/**
+ * Feeds (value, prior mean, prior scale) readings through one stream row, reading i at `ts(i)`, with the slow
+ * variance held at `longVar`; returns [score, likelihood] per reading (flat runs in `flats`).
+ */
+function feed(readings: [number, number, number][], ts: (i: number) => number = (i) => MONDAY + i * 1000, longVar = 0): [number, number][] {
   flats = [];
   const stats = new Float64Array(STAT_COUNT);
   initStats(stats, 0);
   const score = new Float64Array(1);
   const likelihood = new Float64Array(1);
   const flat = new Float64Array(1);
-  return readings.map(([value, mean, scale]) => {
-    scoreReading(stats, 0, value, score, likelihood, flat, 0);
+  return readings.map(([value, mean, scale], i) => {
+    stats[Stat.LONG_VAR] = longVar;
+    scoreReading(stats, 0, ts(i), value, score, likelihood, flat, 0);
     flats.push(flat[0]);
     // What the engine does after scoring: take the reading, then forecast the next one.
     stats[Stat.COUNT]++;
+    stats[Stat.LAST_TS] = ts(i);
     stats[Stat.LAST_VALUE] = value;
     stats[Stat.PRIOR_MEAN] = mean;
     stats[Stat.PRIOR_SCALE] = scale;
@@ -35,36 +53,73 @@ describe('reading anomaly score and likelihood', () => {
   });
 
   it('compares the recent mean error with the largest recent mean, which halves every RESID_HALF_LIFE readings', () => {
-    // Errors from the equations, not the code: m ← m + (e − m)/ERR_MEMORY, r = m / max, max ← max(m, max · 2^(−1/RESID_HALF_LIFE)).
-    const expected = (errors: number[]): number[] => {
-      let m = 0;
-      let max = 0;
-      return errors.map((e, i) => {
-        m += (e - m) / ERR_MEMORY;
-        // The first reading has no forecast (no error, no mean); readings count from the second.
-        const r = i + 1 > ANOMALY_WARMUP && max > 0 ? m / max : 0;
-        max = Math.max(m, max * 0.5 ** (1 / RESID_HALF_LIFE));
-        return r / (1 + r);
-      });
-    };
     // Errors of 1 (prior mean 0, values alternating ±1) past the warm-up, then a spike of 30 and a lasting shift to 4.
     const n = ANOMALY_WARMUP + 50;
     const rows: [number, number, number][] = [[0, 0, 1]];
-    const errors: number[] = [];
     for (let i = 0; i < n; i++) {
       const v = i === n - 40 ? 30 : i >= n - 20 ? 4 : i % 2 === 0 ? 1 : -1;
       rows.push([v, 0, 1]);
-      errors.push(Math.abs(v));
     }
-    const got = feed(rows).slice(1).map(([, l]) => l);
-    const want = expected(errors);
-    got.forEach((l, i) => expect(l).toBeCloseTo(want[i], 12));
+    const ts = (i: number) => MONDAY + i * 20 * 60_000;
+    const got = feed(rows, ts).map(([, l]) => l);
+    const want = reference(rows, ts, 0);
+    got.forEach((l, i) => expect(l).toBeCloseTo(want.likelihood[i], 12));
+    // Every 20 minutes, so no hour of the week comes round twice: the seasonal errors are within the hour, and
+    // the one-step ratio (prior mean 0: the error is |value|) is the one that speaks.
+    got.forEach((l, i) => expect(l).toBeCloseTo(Math.max(want.oneStep[i], want.seasonal[i]), 12));
     // The spike beats the recent maximum at once; so does the shift, a few readings in, while no single error of it
     // (4) beats the spike's (30).
-    expect(got[n - 40]).toBeGreaterThan(0.5);
-    expect(got.slice(n - 20).some((l) => l > 0.5)).toBe(true);
+    expect(want.oneStep[n + 1 - 40]).toBeGreaterThan(0.5);
+    expect(got[n + 1 - 40]).toBeGreaterThan(0.5);
+    expect(got.slice(n + 1 - 20).some((l) => l > 0.5)).toBe(true);
     // While errors stay at their usual size, the mean stays at about its recent maximum: r ≈ 1, likelihood ≈ 0.5.
-    expect(Math.max(...got.slice(ANOMALY_WARMUP, n - 40))).toBeLessThan(0.501);
+    expect(Math.max(...want.oneStep.slice(ANOMALY_WARMUP + 1, n + 1 - 40))).toBeLessThan(0.501);
+  });
+
+  it('puts each reading in its hour of the week, UTC, Monday 00:00 first', () => {
+    expect(seasonSlot(MONDAY)).toBe(0);
+    expect(seasonSlot(MONDAY - 1)).toBe(167); // Sunday 23:59:59.999
+    expect(seasonSlot(Date.UTC(2026, 11, 9, 14, 10))).toBe(2 * 24 + 14); // Wednesday 14:10
+    expect(seasonSlot(Date.UTC(1969, 11, 29, 5))).toBe(5); // a Monday before the epoch
+  });
+
+  it('compares each reading with its hour of the week as last seen, and alerts on a day whose usual rise did not come', () => {
+    // Hourly readings, 4 weeks: 10 from 08:00 to 17:59 UTC every day, 0 otherwise, plus a small wobble; the forecast is
+    // the reading before (persistence). On day 24 (week 4, Wednesday) the rise does not come.
+    const day = 24 * 7 * 3 + 24 * 2;
+    const rows: [number, number, number][] = [];
+    const values: number[] = [];
+    for (let i = 0; i < 24 * 28; i++) {
+      const hour = i % 24;
+      const risen = hour >= 8 && hour < 18 && (i < day || i >= day + 24);
+      values.push((risen ? 10 : 0) + 0.5 * Math.sin(i * 1.7));
+    }
+    values.forEach((v, i) => rows.push([v, i === 0 ? Number.NaN : values[i - 1], 1]));
+    const ts = (i: number) => MONDAY + i * HOUR;
+    // The first reading has no forecast: the reference skips its one-step error, as the engine does (NaN prior).
+    const got = feed(rows, ts, 1).map(([, l]) => l);
+    const want = reference(rows, ts, 1);
+    got.forEach((l, i) => expect(l).toBeCloseTo(want.likelihood[i], 12));
+    const open = 0.565;
+    // The day without its rise: the one-step errors are smaller than on any day (no jump up or down), so that ratio
+    // says nothing; the weekly profile expected 10 from 08:00, and its ratio passes the default alert within hours.
+    expect(Math.max(...want.oneStep.slice(day, day + 24))).toBeLessThan(open);
+    const first = got.findIndex((l, i) => i >= day && l >= open) - day;
+    expect(first).toBeGreaterThanOrEqual(8);
+    expect(first).toBeLessThan(12);
+    // Ordinary days of weeks 2 to 4, once the profile has seen a week, stay below it.
+    expect(Math.max(...got.slice(24 * 8, day))).toBeLessThan(open);
+  });
+
+  it('does not alert on errors below ERR_FLOOR of the slow σ, however they compare with the recent past', () => {
+    // Forecasts right to 1e-9 for the warm-up, then off by 1e-3: a thousandfold jump, but 1e-3 σ (slow σ 1).
+    const rows: [number, number, number][] = [];
+    for (let i = 0; i < ANOMALY_WARMUP + 40; i++) rows.push([i > ANOMALY_WARMUP ? 1e-3 : i % 2 === 0 ? 1e-9 : -1e-9, 0, 1]);
+    const quiet = feed(rows, (i) => MONDAY + i * 1000, 1).map(([, l]) => l);
+    expect(Math.max(...quiet)).toBeLessThan(0.5);
+    // With no slow σ (no floor), the same errors alert.
+    const loud = feed(rows, (i) => MONDAY + i * 1000, 0).map(([, l]) => l);
+    expect(Math.max(...loud)).toBeGreaterThan(0.9);
   });
 
   it('says nothing while the stream is young or has no forecast yet', () => {
@@ -86,8 +141,12 @@ describe('reading anomaly score and likelihood', () => {
     expect(flats[320]).toBe(0);
     const decay = 0.5 ** (1 / RESID_HALF_LIFE);
     for (let k = 1; k <= 30; k++) expect(flats[330 + k]).toBeCloseTo(k / (19 * decay ** (k + 10)), 12);
-    // The run does not move the likelihood, which follows the forecast error only (none yet in the first run: 0).
-    expect(Math.max(...likelihoods.slice(300, 320))).toBe(0);
+    // The run does not move the likelihood, which follows the forecast and seasonal errors only.
+    const want = reference(rows, (i) => MONDAY + i * 1000, 0).likelihood;
+    likelihoods.forEach((l, i) => expect(l).toBeCloseTo(want[i], 12));
+    // The one-step forecast is right up to the run's end, so what speaks at the jump to 7 is the seasonal error.
+    expect(Math.max(...reference(rows, (i) => MONDAY + i * 1000, 0).oneStep.slice(0, 320))).toBe(0);
+    expect(Math.max(...likelihoods.slice(300, 320))).toBeGreaterThan(0.5);
     // A stream that never stops repeating has no ended run to compare with: its run grows against MIN_FLAT_RUN.
     feed(Array.from({ length: 40 }, () => [3, 3, 1]));
     expect(flats[39]).toBeCloseTo(39 / MIN_FLAT_RUN, 12);
@@ -118,3 +177,50 @@ describe('reading anomaly score and likelihood', () => {
     expect(first).toBeGreaterThan(3000);
   });
 });
+
+/**
+ * The likelihoods the documented equations give, for rows fed as `feed` does (slow variance `longVar`), written
+ * from readingAnomaly.ts's description, not its code: each ratio is m / max(M, ERR_FLOOR · √longVar) with
+ * m ← m + (e − m) / ERR_MEMORY and M ← max(m, M · 2^(−1/RESID_HALF_LIFE)) (M taken after the ratio, the ratio 0
+ * until M > 0 and the warm-up is past); the seasonal error is |x − p| with p the hour of the week's value, set by
+ * the hour's first reading and then p ← p + (1 − e^(−Δt/τ))(x − p), Δt the time since the reading before (≤ 1 h).
+ */
+function reference(rows: readonly [number, number, number][], ts: (i: number) => number, longVar: number) {
+  const floor = ERR_FLOOR * Math.sqrt(longVar);
+  const decay = 0.5 ** (1 / RESID_HALF_LIFE);
+  const ratio = () => {
+    let m = 0;
+    let max = 0;
+    return (e: number, speaks: boolean): number => {
+      m += (e - m) / ERR_MEMORY;
+      const r = speaks && max > 0 ? m / Math.max(max, floor) : 0;
+      max = Math.max(m, max * decay);
+      return r;
+    };
+  };
+  const oneStepRatio = ratio();
+  const seasonalRatio = ratio();
+  const profile = new Map<number, number>();
+  const oneStep: number[] = [];
+  const seasonal: number[] = [];
+  const likelihood: number[] = [];
+  let prior = Number.NaN;
+  rows.forEach(([x, mean], i) => {
+    const speaks = i > ANOMALY_WARMUP;
+    const r1 = Number.isNaN(prior) ? 0 : oneStepRatio(Math.abs(x - prior), speaks);
+    const slot = Math.floor((ts(i) - MONDAY) / HOUR) % 168;
+    const p = profile.get(slot);
+    let rs = 0;
+    if (p === undefined) profile.set(slot, x);
+    else {
+      rs = seasonalRatio(Math.abs(x - p), speaks);
+      const dt = Math.min(ts(i) - ts(i - 1), HOUR);
+      profile.set(slot, p + (1 - Math.exp(-dt / SEASON_TAU_MS)) * (x - p));
+    }
+    oneStep.push(r1 / (1 + r1));
+    seasonal.push(rs / (1 + rs));
+    likelihood.push(Math.max(r1, rs) / (1 + Math.max(r1, rs)));
+    prior = mean;
+  });
+  return { oneStep, seasonal, likelihood };
+}

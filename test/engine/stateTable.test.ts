@@ -101,7 +101,7 @@ describe('StateTable', () => {
     expect([state.stats[Stat.RESID_MAX], state.stats[Stat.FLAT_RUN], state.stats[Stat.FLAT_MAX_RUN], state.stats[Stat.ERR_MEAN]]).toEqual([0, 0, 0, 0]);
     expect(state.stats[Stat.LONG_VAR]).toBe(1.5);
     // Written back, it is in the current layout.
-    expect(encodeStreamState(state)[0]).toBe(4);
+    expect(encodeStreamState(state)[0]).toBe(5);
   });
 
   it('reads a layout-2 state (saved before the slow variance) with the slow variance started at the fast one', () => {
@@ -120,6 +120,21 @@ describe('StateTable', () => {
     expect(state.stats[Stat.ERR_MEAN]).toBe(0);
     expect(state.stats).toHaveLength(STAT_COUNT);
     expect(Array.from(state.hidden)).toEqual([-0.75]);
+  });
+
+  it('reads a layout-4 state (saved before the weekly profile) with its 13 values kept and a profile not yet seen', () => {
+    const v4 = oldLayout(4, Array.from({ length: 13 }, (_, i) => i * 1.5 + 0.25), [2.5, 0]);
+    const state = decodeStreamState('v4', v4);
+    expect(Array.from(state.stats.subarray(0, 13))).toEqual(Array.from({ length: 13 }, (_, i) => i * 1.5 + 0.25));
+    expect([state.stats[Stat.SEASON_ERR_MEAN], state.stats[Stat.SEASON_MAX]]).toEqual([0, 0]);
+    const profile = Array.from(state.stats.subarray(Stat.SEASON_BASE));
+    expect(profile).toHaveLength(168);
+    expect(profile.every(Number.isNaN)).toBe(true);
+    expect(Array.from(state.hidden)).toEqual([2.5, 0]);
+    // Written back, it is in the current layout, with all 183 values, and reads back the same.
+    const bytes = encodeStreamState(state);
+    expect([bytes[0], bytes[1], bytes.length]).toEqual([5, 183, 4 + 183 * 8 + 2 * 4]);
+    expect(decodeStreamState('v4', bytes)).toEqual(state);
   });
 });
 
