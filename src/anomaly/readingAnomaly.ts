@@ -69,11 +69,12 @@ export function seasonSlot(ts: number): number {
 }
 
 /**
- * Scores reading (`ts`, `value`) of the stream whose row starts at `o`, before
- * the reading is taken into the row; updates the row's anomaly fields. Writes the
+ * Scores reading (`ts`, `value`) of the stream whose row starts at `o` and weekly
+ * profile at `profile[po]`, before the reading is taken into the row; updates the
+ * row's anomaly fields and the profile's slot. Writes the
  * score, likelihood and flat run to `score[row]`, `likelihood[row]` and `flat[row]`.
  */
-export function scoreReading(stats: Float64Array, o: number, ts: number, value: number, score: Float64Array, likelihood: Float64Array, flat: Float64Array, row: number): void {
+export function scoreReading(stats: Float64Array, o: number, profile: Float32Array, po: number, ts: number, value: number, score: Float64Array, likelihood: Float64Array, flat: Float64Array, row: number): void {
   const mu = stats[o + Stat.PRIOR_MEAN];
   const sigma = stats[o + Stat.PRIOR_SCALE];
   const last = stats[o + Stat.LAST_VALUE];
@@ -87,16 +88,16 @@ export function scoreReading(stats: Float64Array, o: number, ts: number, value: 
     score[row] = sigma > 0 ? 1 - normalTwoSidedTail(err / sigma) : err > 0 ? 1 : 0;
     r = errorRatio(stats, o + Stat.ERR_MEAN, o + Stat.RESID_MAX, err, speaks, floor);
   }
-  const p = o + Stat.SEASON_BASE + seasonSlot(ts);
-  const seen = stats[p];
+  const p = po + seasonSlot(ts);
+  const seen = profile[p];
   if (Number.isNaN(seen)) {
-    stats[p] = value;
+    profile[p] = value;
   } else {
     r = Math.max(r, errorRatio(stats, o + Stat.SEASON_ERR_MEAN, o + Stat.SEASON_MAX, Math.abs(value - seen), speaks, floor));
     // Each reading weighs by the time it covers, since the one before (finite: a slot is seen only after a
     // first reading), at most the slot's hour.
     const dt = Math.min(Math.max(ts - stats[o + Stat.LAST_TS], 0), HOUR_MS);
-    stats[p] = seen + (1 - Math.exp(-dt / SEASON_TAU_MS)) * (value - seen);
+    profile[p] = seen + (1 - Math.exp(-dt / SEASON_TAU_MS)) * (value - seen);
   }
   flat[row] = 0;
   if (!Number.isNaN(last)) {

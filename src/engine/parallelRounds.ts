@@ -228,10 +228,10 @@ export class ParallelRounds implements RoundExecutor {
 
   private dispatch(w: Handle, table: TableView, rows: RowInputs, out: RowOutputs): void {
     const s = w.sent;
-    if (s === null || s.table.hidden !== table.hidden || s.table.stats !== table.stats || s.rows.slot !== rows.slot || s.out.mean !== out.mean) {
+    if (s === null || s.table.hidden !== table.hidden || s.table.stats !== table.stats || s.table.profile !== table.profile || s.rows.slot !== rows.slot || s.out.mean !== out.mean) {
       // Shared arrays were reallocated (the table or a tick grew): the worker maps the new ones first.
       const backup = s !== null && s.rows.slot.length === rows.slot.length ? s.backup : allocRowBackup(rows.slot.length, this.spec.hidden);
-      w.sent = { table: { hidden: table.hidden, stats: table.stats }, rows, out, backup };
+      w.sent = { table: { hidden: table.hidden, stats: table.stats, profile: table.profile }, rows, out, backup };
       w.version++;
       w.port.postMessage({ type: 'buffers', version: w.version, ...w.sent } satisfies RoundMessage);
     }

@@ -32,6 +32,7 @@ export interface RowOutputs {
 export interface TableView {
   readonly hidden: Float32Array;
   readonly stats: Float64Array;
+  readonly profile: Float32Array;
 }
 
 export function allocRowInputs(n: number): RowInputs {

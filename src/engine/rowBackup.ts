@@ -1,13 +1,13 @@
 import { seasonSlot } from '../anomaly/readingAnomaly.ts';
 import { sharedF32, sharedF64 } from '../util/shared.ts';
 import type { RowInputs, TableView } from './roundBuffers.ts';
-import { Stat, STAT_COUNT } from './streamStats.ts';
+import { SEASON_SLOTS, STAT_COUNT } from './streamStats.ts';
 
 /**
- * Values kept per row: a step writes the stats before the weekly profile and one
- * profile slot, its reading's (readingAnomaly.ts), so the other 167 are not copied.
+ * Values kept per row: its stats, and the one slot of its weekly profile a step
+ * writes, its reading's (readingAnomaly.ts); the other 167 are not copied.
  */
-const KEPT = Stat.SEASON_BASE + 1;
+const KEPT = STAT_COUNT + 1;
 
 /** A copy of the table rows of one part of a round, taken before the part writes them, in shared memory. */
 export interface RowBackup {
@@ -25,9 +25,8 @@ export function saveRows(b: RowBackup, table: TableView, rows: RowInputs, from: 
     const j = p - from;
     const slot = rows.slot[p];
     b.hidden.set(table.hidden.subarray(slot * h, (slot + 1) * h), j * h);
-    const so = slot * STAT_COUNT;
-    b.stats.set(table.stats.subarray(so, so + Stat.SEASON_BASE), j * KEPT);
-    b.stats[j * KEPT + Stat.SEASON_BASE] = table.stats[so + Stat.SEASON_BASE + seasonSlot(rows.ts[p])];
+    b.stats.set(table.stats.subarray(slot * STAT_COUNT, (slot + 1) * STAT_COUNT), j * KEPT);
+    b.stats[j * KEPT + STAT_COUNT] = table.profile[slot * SEASON_SLOTS + seasonSlot(rows.ts[p])];
   }
 }
 
@@ -37,8 +36,7 @@ export function restoreRows(b: RowBackup, table: TableView, rows: RowInputs, fro
     const j = p - from;
     const slot = rows.slot[p];
     table.hidden.set(b.hidden.subarray(j * h, (j + 1) * h), slot * h);
-    const so = slot * STAT_COUNT;
-    table.stats.set(b.stats.subarray(j * KEPT, j * KEPT + Stat.SEASON_BASE), so);
-    table.stats[so + Stat.SEASON_BASE + seasonSlot(rows.ts[p])] = b.stats[j * KEPT + Stat.SEASON_BASE];
+    table.stats.set(b.stats.subarray(j * KEPT, j * KEPT + STAT_COUNT), slot * STAT_COUNT);
+    table.profile[slot * SEASON_SLOTS + seasonSlot(rows.ts[p])] = b.stats[j * KEPT + STAT_COUNT];
   }
 }

@@ -4,7 +4,7 @@ import type { StepInputs, StepKernel } from '../model/stepKernel.ts';
 import { FEATURE_COUNT, takeReading, typicalInterval } from './features.ts';
 import { momentScale } from './normaliser.ts';
 import type { RowInputs, RowOutputs, TableView } from './roundBuffers.ts';
-import { Stat, STAT_COUNT } from './streamStats.ts';
+import { SEASON_SLOTS, Stat, STAT_COUNT } from './streamStats.ts';
 
 /**
  * Steps rows [from, to) of one round: takes each reading into its stream's
@@ -27,7 +27,7 @@ export class RowStepper {
     const k = this.kernel.spec.horizons.length;
     const o2 = 2 * k;
     this.reserve(batch);
-    const { hidden, stats } = table;
+    const { hidden, stats, profile } = table;
     const { xh, x: xs, h: hs0 } = this.inputs;
     for (let j = 0; j < batch; j++) {
       const p = from + j;
@@ -37,7 +37,7 @@ export class RowStepper {
       out.priorMean[row] = stats[so + Stat.PRIOR_MEAN];
       out.priorScale[row] = stats[so + Stat.PRIOR_SCALE];
       const at = j * (d + h);
-      scoreReading(stats, so, rows.ts[p], rows.value[p], out.score, out.likelihood, out.flat, row);
+      scoreReading(stats, so, profile, slot * SEASON_SLOTS, rows.ts[p], rows.value[p], out.score, out.likelihood, out.flat, row);
       takeReading(stats, so, rows.ts[p], rows.value[p], xh, at);
       for (let q = 0; q < d; q++) xs[j * d + q] = xh[at + q];
       const hs = slot * h;

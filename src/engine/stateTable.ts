@@ -1,7 +1,7 @@
 import { StreamStateError } from '../errors.ts';
 import { sharedF32, sharedF64 } from '../util/shared.ts';
 import { type EncodedStates, encodedStateSize, encodeStreamStateInto } from './streamStateCodec.ts';
-import { initStats, STAT_COUNT } from './streamStats.ts';
+import { initStats, SEASON_SLOTS, STAT_COUNT } from './streamStats.ts';
 import { streamCodes } from './streamCodes.ts';
 import { withRoomFor } from '../util/typedArrays.ts';
 
@@ -12,12 +12,15 @@ export interface StreamState {
   readonly hidden: Float32Array;
   /** The scalar row (see `Stat`): moments, timing, last forecast. */
   readonly stats: Float64Array;
+  /** The weekly profile: SEASON_SLOTS values, one per hour of the week, NaN until seen. */
+  readonly profile: Float32Array;
 }
 
 /**
  * Every stream's state, one slot per stream key, held host-side: hidden states in
- * one Float32Array (slot × H) and the scalar rows in one Float64Array
- * (slot × STAT_COUNT), both on shared memory so compute threads can work on
+ * one Float32Array (slot × H), the scalar rows in one Float64Array
+ * (slot × STAT_COUNT) and the weekly profiles in one Float32Array (slot ×
+ * SEASON_SLOTS, apart so the rows a step reads stay 120 bytes), all on shared memory so compute threads can work on
  * them in place. The engine gathers the rows stepped in a tick, steps
  * them in one batch and scatters them back. Grows by doubling; slots freed by
  * `remove` are reused.
@@ -26,6 +29,7 @@ export class StateTable {
   readonly hiddenSize: number;
   hidden: Float32Array;
   stats: Float64Array;
+  profile: Float32Array;
   private readonly slots = new Map<string, number>();
   /** The same, by the key's code (streamCodes.ts; -1: not here), so a tick looks a key up once. */
   private slotByCode = new Int32Array(1024).fill(-1);
@@ -40,6 +44,7 @@ export class StateTable {
     this.capacity = Math.max(1, initialCapacity);
     this.hidden = sharedF32(this.capacity * hiddenSize);
     this.stats = sharedF64(this.capacity * STAT_COUNT);
+    this.profile = sharedF32(this.capacity * SEASON_SLOTS);
   }
 
   get size(): number {
@@ -80,6 +85,7 @@ export class StateTable {
     this.slotByCode[code] = slot;
     this.hidden.fill(0, slot * this.hiddenSize, (slot + 1) * this.hiddenSize);
     initStats(this.stats, slot * STAT_COUNT);
+    this.profile.fill(NaN, slot * SEASON_SLOTS, (slot + 1) * SEASON_SLOTS);
     return slot;
   }
 
@@ -109,7 +115,7 @@ export class StateTable {
     }
     const bytes = new Uint8Array(held.length * size);
     const view = new DataView(bytes.buffer);
-    for (let i = 0; i < slots.length; i++) encodeStreamStateInto(view, i * size, this.stats, slots[i] * STAT_COUNT, this.hidden, slots[i] * h, h);
+    for (let i = 0; i < slots.length; i++) encodeStreamStateInto(view, i * size, this, slots[i], h);
     return { keys: held, bytes, sizes: new Int32Array(held.length).fill(size) };
   }
 
@@ -122,6 +128,7 @@ export class StateTable {
       key,
       hidden: this.hidden.slice(slot * h, (slot + 1) * h),
       stats: this.stats.slice(slot * STAT_COUNT, (slot + 1) * STAT_COUNT),
+      profile: this.profile.slice(slot * SEASON_SLOTS, (slot + 1) * SEASON_SLOTS),
     };
   }
 
@@ -130,14 +137,15 @@ export class StateTable {
    * @throws StreamStateError when the state's sizes do not fit this table.
    */
   importState(state: StreamState): number {
-    if (state.hidden.length !== this.hiddenSize || state.stats.length !== STAT_COUNT) {
+    if (state.hidden.length !== this.hiddenSize || state.stats.length !== STAT_COUNT || state.profile.length !== SEASON_SLOTS) {
       throw new StreamStateError(
-        `state of "${state.key}" has hidden ${state.hidden.length} / stats ${state.stats.length}; table needs ${this.hiddenSize} / ${STAT_COUNT}`,
+        `state of "${state.key}" has hidden ${state.hidden.length} / stats ${state.stats.length} / profile ${state.profile.length}; table needs ${this.hiddenSize} / ${STAT_COUNT} / ${SEASON_SLOTS}`,
       );
     }
     const slot = this.ensure(state.key);
     this.hidden.set(state.hidden, slot * this.hiddenSize);
     this.stats.set(state.stats, slot * STAT_COUNT);
+    this.profile.set(state.profile, slot * SEASON_SLOTS);
     return slot;
   }
 
@@ -158,8 +166,11 @@ export class StateTable {
     hidden.set(this.hidden);
     const stats = sharedF64(capacity * STAT_COUNT);
     stats.set(this.stats);
+    const profile = sharedF32(capacity * SEASON_SLOTS);
+    profile.set(this.profile);
     this.hidden = hidden;
     this.stats = stats;
+    this.profile = profile;
     this.capacity = capacity;
     this.generation++;
   }

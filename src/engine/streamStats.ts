@@ -34,23 +34,22 @@ export const Stat = {
   SEASON_ERR_MEAN: 13,
   /** Anomaly: the largest recent-mean seasonal error of the recent past, decaying like RESID_MAX (raw units). */
   SEASON_MAX: 14,
-  /**
-   * First of SEASON_SLOTS values: the stream's profile by hour of the week (UTC, Monday 00:00 first),
-   * what the readings of that hour looked like when it was last seen (readingAnomaly.ts); NaN until seen.
-   */
-  SEASON_BASE: 15,
 } as const;
 
-/** Hours in a week: the slots of a stream's weekly profile. */
+export const STAT_COUNT = 15;
+/**
+ * Hours in a week: the slots of a stream's weekly profile, kept beside its row (float32, NaN until
+ * seen): what the readings of each hour of the week (UTC, Monday 00:00 first) looked like when it was
+ * last seen (readingAnomaly.ts).
+ */
 export const SEASON_SLOTS = 168;
-export const STAT_COUNT = Stat.SEASON_BASE + SEASON_SLOTS;
 /** The row of layout 1 (before the anomaly fields); a layout-1 snapshot loads with fresh anomaly fields. */
 export const STAT_COUNT_V1 = 8;
 /** The row of layout 2 (before the slow variance); it loads with the slow variance started at the fast one. */
 export const STAT_COUNT_V2 = 11;
 /** The row of layout 3 (before the recent mean error); it loads with that mean at 0. */
 export const STAT_COUNT_V3 = 12;
-/** The row of layout 4 (before the weekly profile); it loads with a fresh profile. */
+/** The row of layout 4 (before the weekly profile); it loads with fresh seasonal fields and profile. */
 export const STAT_COUNT_V4 = 13;
 
 /** Writes a fresh stream's row. */
@@ -76,9 +75,8 @@ export function initAnomalyStats(stats: Float64Array, offset: number): void {
   initSeasonStats(stats, offset);
 }
 
-/** The weekly profile's fields of a fresh row (also of a row loaded from a layout before 5). */
+/** The seasonal error's fields of a fresh row (also of a row loaded from a layout before 5). */
 export function initSeasonStats(stats: Float64Array, offset: number): void {
   stats[offset + Stat.SEASON_ERR_MEAN] = 0;
   stats[offset + Stat.SEASON_MAX] = 0;
-  stats.fill(NaN, offset + Stat.SEASON_BASE, offset + Stat.SEASON_BASE + SEASON_SLOTS);
 }

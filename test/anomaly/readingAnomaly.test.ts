@@ -9,7 +9,7 @@ import {
   scoreReading,
   seasonSlot,
 } from '../../src/anomaly/readingAnomaly.ts';
-import { initStats, Stat, STAT_COUNT } from '../../src/engine/streamStats.ts';
+import { initStats, SEASON_SLOTS, Stat, STAT_COUNT } from '../../src/engine/streamStats.ts';
 
 const HOUR = 3_600_000;
 /** Monday 2026-12-07 00:00 UTC: hour 0 of the week. */
@@ -26,12 +26,13 @@ function feed(readings: [number, number, number][], ts: (i: number) => number = 
   flats = [];
   const stats = new Float64Array(STAT_COUNT);
   initStats(stats, 0);
+  const profile = new Float32Array(SEASON_SLOTS).fill(Number.NaN);
   const score = new Float64Array(1);
   const likelihood = new Float64Array(1);
   const flat = new Float64Array(1);
   return readings.map(([value, mean, scale], i) => {
     stats[Stat.LONG_VAR] = longVar;
-    scoreReading(stats, 0, ts(i), value, score, likelihood, flat, 0);
+    scoreReading(stats, 0, profile, 0, ts(i), value, score, likelihood, flat, 0);
     flats.push(flat[0]);
     // What the engine does after scoring: take the reading, then forecast the next one.
     stats[Stat.COUNT]++;
@@ -183,7 +184,8 @@ describe('reading anomaly score and likelihood', () => {
  * from readingAnomaly.ts's description, not its code: each ratio is m / max(M, ERR_FLOOR · √longVar) with
  * m ← m + (e − m) / ERR_MEMORY and M ← max(m, M · 2^(−1/RESID_HALF_LIFE)) (M taken after the ratio, the ratio 0
  * until M > 0 and the warm-up is past); the seasonal error is |x − p| with p the hour of the week's value, set by
- * the hour's first reading and then p ← p + (1 − e^(−Δt/τ))(x − p), Δt the time since the reading before (≤ 1 h).
+ * the hour's first reading and then p ← p + (1 − e^(−Δt/τ))(x − p), Δt the time since the reading before (≤ 1 h),
+ * p held as float32.
  */
 function reference(rows: readonly [number, number, number][], ts: (i: number) => number, longVar: number) {
   const floor = ERR_FLOOR * Math.sqrt(longVar);
@@ -211,11 +213,11 @@ function reference(rows: readonly [number, number, number][], ts: (i: number) =>
     const slot = Math.floor((ts(i) - MONDAY) / HOUR) % 168;
     const p = profile.get(slot);
     let rs = 0;
-    if (p === undefined) profile.set(slot, x);
+    if (p === undefined) profile.set(slot, Math.fround(x));
     else {
       rs = seasonalRatio(Math.abs(x - p), speaks);
       const dt = Math.min(ts(i) - ts(i - 1), HOUR);
-      profile.set(slot, p + (1 - Math.exp(-dt / SEASON_TAU_MS)) * (x - p));
+      profile.set(slot, Math.fround(p + (1 - Math.exp(-dt / SEASON_TAU_MS)) * (x - p)));
     }
     oneStep.push(r1 / (1 + r1));
     seasonal.push(rs / (1 + rs));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { StateTable } from '../../src/engine/stateTable.ts';
 import { streamCodes } from '../../src/engine/streamCodes.ts';
 import { decodeStreamState, encodeStreamState } from '../../src/engine/streamStateCodec.ts';
-import { Stat, STAT_COUNT } from '../../src/engine/streamStats.ts';
+import { SEASON_SLOTS, Stat, STAT_COUNT } from '../../src/engine/streamStats.ts';
 import { StreamStateError } from '../../src/errors.ts';
 
 describe('StateTable', () => {
@@ -58,7 +58,8 @@ describe('StateTable', () => {
 
   it('refuses a state whose hidden size does not fit', () => {
     const t = new StateTable(4);
-    expect(() => t.importState({ key: 'x', hidden: new Float32Array(3), stats: new Float64Array(STAT_COUNT) })).toThrow(StreamStateError);
+    expect(() => t.importState({ key: 'x', hidden: new Float32Array(3), stats: new Float64Array(STAT_COUNT), profile: new Float32Array(SEASON_SLOTS) })).toThrow(StreamStateError);
+    expect(() => t.importState({ key: 'x', hidden: new Float32Array(4), stats: new Float64Array(STAT_COUNT), profile: new Float32Array(24) })).toThrow(StreamStateError);
   });
 
   it('round-trips a state through its binary form exactly', () => {
@@ -66,6 +67,7 @@ describe('StateTable', () => {
       key: 'k',
       hidden: Float32Array.from([0.5, -1.25, 3e-8]),
       stats: Float64Array.from({ length: STAT_COUNT }, (_, i) => (i === Stat.LAST_TS ? 1_767_225_600_001 : i * Math.PI)),
+      profile: Float32Array.from({ length: SEASON_SLOTS }, (_, i) => (i % 5 === 0 ? Number.NaN : i / 7)),
     };
     expect(decodeStreamState('k', encodeStreamState(state))).toEqual(state);
     const bad = encodeStreamState(state);
@@ -78,7 +80,12 @@ describe('StateTable', () => {
     const t = new StateTable(3, 2);
     const keys = Array.from({ length: 5 }, (_, i) => `e-${i}`);
     keys.forEach((k, i) =>
-      t.importState({ key: k, hidden: Float32Array.from([i, -i / 3, 1e-7 * i]), stats: Float64Array.from({ length: STAT_COUNT }, (_, j) => i * 100 + j * Math.E) }),
+      t.importState({
+        key: k,
+        hidden: Float32Array.from([i, -i / 3, 1e-7 * i]),
+        stats: Float64Array.from({ length: STAT_COUNT }, (_, j) => i * 100 + j * Math.E),
+        profile: Float32Array.from({ length: SEASON_SLOTS }, (_, j) => (j === i ? Number.NaN : i - j / 3)),
+      }),
     );
     t.remove('e-2');
     const enc = t.exportEncoded(['e-4', 'e-0', 'e-2', 'absent', 'e-3']);
@@ -127,13 +134,12 @@ describe('StateTable', () => {
     const state = decodeStreamState('v4', v4);
     expect(Array.from(state.stats.subarray(0, 13))).toEqual(Array.from({ length: 13 }, (_, i) => i * 1.5 + 0.25));
     expect([state.stats[Stat.SEASON_ERR_MEAN], state.stats[Stat.SEASON_MAX]]).toEqual([0, 0]);
-    const profile = Array.from(state.stats.subarray(Stat.SEASON_BASE));
-    expect(profile).toHaveLength(168);
-    expect(profile.every(Number.isNaN)).toBe(true);
+    expect(state.profile).toHaveLength(168);
+    expect(Array.from(state.profile).every(Number.isNaN)).toBe(true);
     expect(Array.from(state.hidden)).toEqual([2.5, 0]);
-    // Written back, it is in the current layout, with all 183 values, and reads back the same.
+    // Written back, it is in the current layout (15 stats, 2 hidden, 168 profile float32s), and reads back the same.
     const bytes = encodeStreamState(state);
-    expect([bytes[0], bytes[1], bytes.length]).toEqual([5, 183, 4 + 183 * 8 + 2 * 4]);
+    expect([bytes[0], bytes[1], bytes.length]).toEqual([5, 15, 4 + 15 * 8 + 2 * 4 + 168 * 4]);
     expect(decodeStreamState('v4', bytes)).toEqual(state);
   });
 });

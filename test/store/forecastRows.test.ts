@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Forecast } from '../../src/engine/reading.ts';
 import { type Tick, tickOf } from '../../src/engine/stepTicks.ts';
-import { STAT_COUNT, Stat } from '../../src/engine/streamStats.ts';
+import { SEASON_SLOTS, Stat, STAT_COUNT } from '../../src/engine/streamStats.ts';
 import { decodePoints } from '../../src/store/forecastPoints.ts';
 import { StoreQueries } from '../../src/store/queries.ts';
 import { ReadingRetention } from '../../src/store/readingRetention.ts';
@@ -89,7 +89,7 @@ describe('forecast rows', () => {
     // (retention), the column answers.
     const stats = new Float64Array(STAT_COUNT);
     stats[Stat.LAST_TS] = T0 + 5 * MIN;
-    store.snapshots.save([{ state: { key: 's', hidden: new Float32Array(4), stats }, lastReadingId: 2 }], 1);
+    store.snapshots.save([{ state: { key: 's', hidden: new Float32Array(4), stats, profile: new Float32Array(SEASON_SLOTS) }, lastReadingId: 2 }], 1);
     store.writer.index.flush(); // readings are pruned once indexed
     const retention = new ReadingRetention(store.db);
     while (retention.step(T0 + 10 * MIN, 100).more);

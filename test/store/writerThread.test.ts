@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Forecast } from '../../src/engine/reading.ts';
-import { STAT_COUNT } from '../../src/engine/streamStats.ts';
+import { SEASON_SLOTS, STAT_COUNT } from '../../src/engine/streamStats.ts';
 import { type Tick, tickOf } from '../../src/engine/stepTicks.ts';
 import { type Db, openDatabase } from '../../src/store/openDatabase.ts';
 import { Store } from '../../src/store/store.ts';
@@ -75,7 +75,7 @@ describe('the writer thread', () => {
     const writer = await WriterThread.start(file, pino({ level: 'silent' }));
     const streams = 10_000;
     await writer.write(tick(0, streams));
-    const states = Array.from({ length: streams }, (_, s) => ({ key: `sensor-${s}`, hidden: new Float32Array(64).fill(s / streams), stats: new Float64Array(STAT_COUNT).fill(s) }));
+    const states = Array.from({ length: streams }, (_, s) => ({ key: `sensor-${s}`, hidden: new Float32Array(64).fill(s / streams), stats: new Float64Array(STAT_COUNT).fill(s), profile: new Float32Array(SEASON_SLOTS).fill(s) }));
     const events: string[] = [];
     const snapshot = writer.snapshot(states, 1).then((n) => events.push(`snapshot ${n}`));
     // Sent after the snapshot: committed before all of it is written, not behind it.
@@ -102,7 +102,7 @@ describe('the writer thread', () => {
     const writer = await WriterThread.start(file, pino({ level: 'silent' }));
     // New streams in every tick, a snapshot and alerts: each kind of row that names a stream.
     for (let round = 0; round < 3; round++) await writer.write(tick(round, 1000 * (round + 1)));
-    await writer.snapshot(Array.from({ length: 3000 }, (_, s) => ({ key: `sensor-${s}`, hidden: new Float32Array(64), stats: new Float64Array(STAT_COUNT) })), 1);
+    await writer.snapshot(Array.from({ length: 3000 }, (_, s) => ({ key: `sensor-${s}`, hidden: new Float32Array(64), stats: new Float64Array(STAT_COUNT), profile: new Float32Array(SEASON_SLOTS) })), 1);
     const alert = (s: number): AlertEvent => ({
       type: 'alert', id: `a-${s}`, status: 'firing', stream: `sensor-${s}`, kind: 'anomaly', severity: 'warning',
       openedAt: T0, resolvedAt: null, peak: 0.99, value: 1, expected: null, summary: 'test',
