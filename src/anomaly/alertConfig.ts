@@ -43,8 +43,9 @@ export interface AlertConfig {
 
 /**
  * The one configuration for all streams, chosen on NAB (see README): an alert
- * opens on the first reading that brings the recent mean forecast error 30 %
- * past its recent maximum (likelihood 0.565), resolves after 12 quiet readings,
+ * opens on the first reading that brings the recent mean forecast error, or the
+ * recent mean seasonal error (readingAnomaly.ts), 30 % past its recent maximum
+ * (likelihood 0.565), resolves after 12 quiet readings,
  * and stays quiet for a day after.
  */
 export const DEFAULT_ALERT_RULE: AlertRule = {

@@ -44,7 +44,7 @@ import { normalTwoSidedTail } from '../util/normalTail.ts';
  * happen (no morning rise, a holiday); the profile can. On NAB this raised the
  * standard score from 53.0 to 66 (README). Both ratios have a floor under their
  * maximum, ERR_FLOOR times the stream's slow σ, so that a stream whose forecasts
- * are all but perfect (a noiseless sine) is not alerted by a minute error.
+ * are all but perfect (a noiseless daily cycle) is not alerted by a minute error.
  */
 export const RESID_HALF_LIFE = 1000;
 /** Readings the recent mean error remembers (its EWMA weight is 1/ERR_MEMORY). */
