@@ -59,13 +59,14 @@ export const SEASON_TAU_MS = 3_600_000;
 export const ERR_FLOOR = 0.05;
 const RESID_DECAY = 0.5 ** (1 / RESID_HALF_LIFE);
 const HOUR_MS = 3_600_000;
-const WEEK_MS = SEASON_SLOTS * HOUR_MS;
 /** 1970-01-01 was a Thursday: this offset puts Monday 00:00 UTC in slot 0. */
 const MONDAY_OFFSET_MS = 3 * 24 * HOUR_MS;
 
 /** The weekly-profile slot of time `ts` (epoch ms): its hour of the week, UTC, Monday 00:00 = 0. */
 export function seasonSlot(ts: number): number {
-  return Math.floor((((ts + MONDAY_OFFSET_MS) % WEEK_MS) + WEEK_MS) % WEEK_MS / HOUR_MS);
+  // Hours since a Monday fit an int32 for ±245,000 years, so the remainder is an integer one (a double's is a call).
+  const slot = Math.floor((ts + MONDAY_OFFSET_MS) / HOUR_MS) % SEASON_SLOTS;
+  return slot < 0 ? slot + SEASON_SLOTS : slot;
 }
 
 /**
