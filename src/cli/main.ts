@@ -12,6 +12,7 @@ import { NdjsonSource } from '../ingest/ndjsonSource.ts';
 import { readCsv, replay } from '../ingest/csvReplay.ts';
 import { evalNab } from './evalNab.ts';
 import { evalOnline, parseHorizons } from './evalOnline.ts';
+import { evalSim } from './evalSim.ts';
 import { modelCommand } from './modelCommand.ts';
 import { retrainCommand } from './retrainCommand.ts';
 import { progressBar } from './progressBar.ts';
@@ -35,6 +36,11 @@ commands:
                   each column a stream: warm up on the training rows, then walk the test
                   rows forecasting the next H values before learning from them; prints MSE
                   and MAE per horizon beside "repeat the last value"
+  eval sim [--rounds N] [--streams N] [--seed N] [--json]
+                  the simulator's fleet (default 300 streams, 3,000 rounds of one simulated
+                  minute) through the engine and alert lifecycle, as fast as possible; prints
+                  the alerts opened, those answering no injected anomaly (false alerts), and
+                  per injected kind how many an alert answered within an hour
   retrain [--epochs N]
                   fine-tune the live model on the database's recent readings on a trainer
                   thread, with progress; promote it when it beats the live model on the
@@ -57,6 +63,7 @@ options (run, info):
   --port N              HTTP port (FORECASTER_PORT; default 8080; 0 picks a free one)
   --host HOST           HTTP host (FORECASTER_HOST; default 127.0.0.1; others need FORECASTER_TOKENS)
   --streams N           simulated streams (FORECASTER_SIM_STREAMS; default 300)
+  --seed N              simulator seed: its sensors and injected anomalies (default 7)
   --tick-ms N           wall ms between simulator rounds (FORECASTER_SIM_TICK_MS; default 100)
   --max-batch N         most readings per tick (FORECASTER_MAX_BATCH; default 4096)
   --max-wait-ms N       longest a reading waits for its tick (FORECASTER_MAX_WAIT_MS; default 20)
@@ -95,6 +102,7 @@ async function main(argv: readonly string[]): Promise<number> {
       out: { type: 'string' },
       epochs: { type: 'string' },
       seed: { type: 'string' },
+      rounds: { type: 'string' },
       data: { type: 'string' },
       horizon: { type: 'string' },
       json: { type: 'boolean' },
@@ -113,7 +121,7 @@ async function main(argv: readonly string[]): Promise<number> {
     logLevel: values['log-level'],
     statsIntervalS: num('stats-interval', values['stats-interval']),
     engine: defined({ maxBatch: num('max-batch', values['max-batch']), maxWaitMs: num('max-wait-ms', values['max-wait-ms']) }),
-    simulator: defined({ streams: num('streams', values.streams), tickMs: num('tick-ms', values['tick-ms']) }),
+    simulator: defined({ streams: num('streams', values.streams), tickMs: num('tick-ms', values['tick-ms']), seed: num('seed', values.seed) }),
     store: defined({ path: values.db, snapshotIntervalS: num('snapshot-interval', values['snapshot-interval']) }),
     server: defined({ port: num('port', values.port), host: values.host }),
   };
@@ -181,7 +189,15 @@ async function main(argv: readonly string[]): Promise<number> {
         await evalOnline(config, log, values.data, parseHorizons(values.horizon ?? '1,24,48'), values.json === true);
         return 0;
       }
-      if (positionals[1] !== 'nab') throw new UsageError(`unknown eval "${positionals[1] ?? ''}"; try: forecaster eval nab --data DIR, or forecaster eval online --data FILE.csv`);
+      if (positionals[1] === 'sim') {
+        const rounds = num('rounds', values.rounds) ?? 3000;
+        if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError(`--rounds takes a whole number of rounds, 1 or more; got ${values.rounds}`);
+        await evalSim(config, log, rounds, values.json === true);
+        return 0;
+      }
+      if (positionals[1] !== 'nab') {
+        throw new UsageError(`unknown eval "${positionals[1] ?? ''}"; try: forecaster eval nab --data DIR, forecaster eval online --data FILE.csv, or forecaster eval sim`);
+      }
       if (values.data === undefined) throw new UsageError('eval nab needs --data DIR (a folder in NAB\'s layout: data/ and labels/)');
       await evalNab(config, log, values.data, values.out ?? 'results/nab', values.json === true);
       return 0;
