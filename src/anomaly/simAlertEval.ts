@@ -70,11 +70,9 @@ export function runSimAlertEval(
     }
     if (r % 100 === 0 || r === rounds - 1) progress(r + 1, rounds);
   }
-  const byStream = new Map<string, InjectedAnomaly[]>();
-  for (const a of injected) byStream.set(a.stream, [...(byStream.get(a.stream) ?? []), a]);
+  const byStream = byStreamOf(injected);
   const isAway = (o: OpenedAlert) => !(byStream.get(o.stream) ?? []).some((a) => answers(o, a));
-  const alertsOf = new Map<string, OpenedAlert[]>();
-  for (const o of opened) alertsOf.set(o.stream, [...(alertsOf.get(o.stream) ?? []), o]);
+  const alertsOf = byStreamOf(opened);
   const count: Record<string, number> = {};
   const found: Record<string, number> = {};
   for (const kind of SCORED_KINDS) {
@@ -96,4 +94,15 @@ export function runSimAlertEval(
     found,
     seconds: (Date.now() - started) / 1000,
   };
+}
+
+/** The items by their stream, each stream's in their order. */
+function byStreamOf<T extends { readonly stream: string }>(items: readonly T[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const of = out.get(item.stream);
+    if (of === undefined) out.set(item.stream, [item]);
+    else of.push(item);
+  }
+  return out;
 }

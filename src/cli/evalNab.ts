@@ -1,11 +1,8 @@
 import type { Logger } from 'pino';
 import { NAB_PUBLISHED, runNabEval } from '../anomaly/nabEval.ts';
-import { loadModel } from '../app.ts';
-import { createBackendRegistry } from '../backend/backendRegistry.ts';
-import { selectBackend } from '../backend/selectBackend.ts';
 import type { Config } from '../config.ts';
-import { createEngine } from '../engine/buildEngine.ts';
 import { progressBar } from './progressBar.ts';
+import { withEngine } from './withEngine.ts';
 
 /**
  * `forecaster eval nab --data DIR [--out DIR] [--json]`: the live detector over a
@@ -13,9 +10,7 @@ import { progressBar } from './progressBar.ts';
  * detectors. With `json`, the last line is the figures as one JSON object.
  */
 export async function evalNab(config: Config, log: Logger, dataDir: string, outDir: string, json: boolean): Promise<void> {
-  const backend = await selectBackend(config.backend, createBackendRegistry(), log.child({ component: 'backend' }));
-  const engine = await createEngine(loadModel(config.modelPath), config.engine, backend.name, log);
-  try {
+  await withEngine(config, log, (engine) => {
     const r = runNabEval(dataDir, outDir, engine, config.alerts, config.engine.intervalCoverage, progressBar('eval nab'));
     const [standard, lowFp, lowFn] = r.results;
     const out = process.stdout;
@@ -31,9 +26,7 @@ export async function evalNab(config: Config, log: Logger, dataDir: string, outD
         `${JSON.stringify({ eval: 'nab', files: r.files, rows: r.rows, standard: round(standard.score), low_fp: round(lowFp.score), low_fn: round(lowFn.score), seconds: round(r.seconds) })}\n`,
       );
     }
-  } finally {
-    engine.dispose();
-  }
+  });
 }
 
 function fmt(v: number | null): string {

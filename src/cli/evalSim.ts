@@ -1,11 +1,8 @@
 import type { Logger } from 'pino';
 import { runSimAlertEval, SCORED_KINDS } from '../anomaly/simAlertEval.ts';
-import { loadModel } from '../app.ts';
-import { createBackendRegistry } from '../backend/backendRegistry.ts';
-import { selectBackend } from '../backend/selectBackend.ts';
 import type { Config } from '../config.ts';
-import { createEngine } from '../engine/buildEngine.ts';
 import { progressBar } from './progressBar.ts';
+import { withEngine } from './withEngine.ts';
 
 /** The simulated fleet's first reading: a Monday, 00:00 UTC, so runs compare hour for hour. */
 const START_TS = Date.UTC(2026, 0, 5);
@@ -17,9 +14,7 @@ const START_TS = Date.UTC(2026, 0, 5);
  * JSON object.
  */
 export async function evalSim(config: Config, log: Logger, rounds: number, json: boolean): Promise<void> {
-  const backend = await selectBackend(config.backend, createBackendRegistry(), log.child({ component: 'backend' }));
-  const engine = await createEngine(loadModel(config.modelPath), config.engine, backend.name, log);
-  try {
+  await withEngine(config, log, (engine) => {
     const sim = config.simulator;
     const r = runSimAlertEval(engine, config.alerts, sim, rounds, config.engine.intervalCoverage, START_TS, progressBar('eval sim'));
     const out = process.stdout;
@@ -33,7 +28,5 @@ export async function evalSim(config: Config, log: Logger, rounds: number, json:
         `${JSON.stringify({ eval: 'sim', streams: r.streams, rounds: r.rounds, seed: sim.seed, opened: r.opened, away: r.away, stuck_opened: r.stuckOpened, stuck_away: r.stuckAway, injected: r.injected, found: r.found, seconds: Math.round(r.seconds * 100) / 100 })}\n`,
       );
     }
-  } finally {
-    engine.dispose();
-  }
+  });
 }

@@ -1,7 +1,7 @@
 import { StreamStateError } from '../errors.ts';
 import { sharedF32, sharedF64 } from '../util/shared.ts';
 import { type EncodedStates, encodedStateSize, encodeStreamStateInto } from './streamStateCodec.ts';
-import { initStats, SEASON_SLOTS, STAT_COUNT } from './streamStats.ts';
+import { initProfile, initStats, SEASON_SLOTS, STAT_COUNT } from './streamStats.ts';
 import { streamCodes } from './streamCodes.ts';
 import { withRoomFor } from '../util/typedArrays.ts';
 
@@ -85,7 +85,7 @@ export class StateTable {
     this.slotByCode[code] = slot;
     this.hidden.fill(0, slot * this.hiddenSize, (slot + 1) * this.hiddenSize);
     initStats(this.stats, slot * STAT_COUNT);
-    this.profile.fill(NaN, slot * SEASON_SLOTS, (slot + 1) * SEASON_SLOTS);
+    initProfile(this.profile, slot * SEASON_SLOTS);
     return slot;
   }
 

@@ -1,6 +1,6 @@
 import { StreamStateError } from '../errors.ts';
 import type { StreamState } from './stateTable.ts';
-import { initAnomalyStats, initSeasonStats, SEASON_SLOTS, Stat, STAT_COUNT, STAT_COUNT_V1, STAT_COUNT_V2, STAT_COUNT_V3, STAT_COUNT_V4 } from './streamStats.ts';
+import { initAnomalyStats, initProfile, initSeasonStats, SEASON_SLOTS, Stat, STAT_COUNT, STAT_COUNT_V1, STAT_COUNT_V2, STAT_COUNT_V3, STAT_COUNT_V4 } from './streamStats.ts';
 
 /**
  * Binary form of one stream's state, for snapshots and hand-over between workers:
@@ -86,7 +86,8 @@ export function decodeStreamState(key: string, buf: Uint8Array): StreamState {
   if (b.length !== size) throw new StreamStateError(`state of "${key}" has ${b.length} bytes; expected ${size}`);
   const stats = new Float64Array(STAT_COUNT);
   const hidden = new Float32Array(h);
-  const profile = new Float32Array(SEASON_SLOTS).fill(Number.NaN);
+  const profile = new Float32Array(SEASON_SLOTS);
+  initProfile(profile, 0);
   if (n <= Stat.RESID_MAX) initAnomalyStats(stats, 0);
   else if (n < STAT_COUNT) initSeasonStats(stats, 0);
   let off = 4;

@@ -75,6 +75,11 @@ export function initAnomalyStats(stats: Float64Array, offset: number): void {
   initSeasonStats(stats, offset);
 }
 
+/** A fresh stream's weekly profile at `offset`: no hour of the week seen yet (also of a state loaded from a layout before 5). */
+export function initProfile(profile: Float32Array, offset: number): void {
+  profile.fill(Number.NaN, offset, offset + SEASON_SLOTS);
+}
+
 /** The seasonal error's fields of a fresh row (also of a row loaded from a layout before 5). */
 export function initSeasonStats(stats: Float64Array, offset: number): void {
   stats[offset + Stat.SEASON_ERR_MEAN] = 0;
