@@ -16,6 +16,11 @@ export interface AlertRule {
   readonly cooldownMs: number;
   /** Peak likelihood from which the alert is critical rather than warning. */
   readonly critical: number;
+  /**
+   * Level at or above which a run of repeats opens a stuck-sensor alert, in (0, 1): the run over the stream's
+   * longest recent one, x, on the likelihood's scale x / (1 + x) (readingAnomaly.ts `flat`).
+   */
+  readonly stuck: number;
 }
 
 export interface WebhookConfig {
@@ -44,18 +49,20 @@ export interface AlertConfig {
 /**
  * The one configuration for all streams, chosen on NAB (see README): an alert
  * opens on the first reading that brings the recent mean forecast error, or the
- * recent mean seasonal error (readingAnomaly.ts), 30 % past its recent maximum
- * (likelihood 0.565), resolves after 12 quiet readings,
- * and stays quiet for a day after.
+ * recent mean seasonal error (readingAnomaly.ts), 13 % past the largest of the
+ * past week (likelihood 0.53), resolves after 12 quiet readings,
+ * and stays quiet for a day after; a stuck-sensor alert opens when a run of
+ * repeats is 30 % longer than the stream's longest recent one (level 0.565).
  */
 export const DEFAULT_ALERT_RULE: AlertRule = {
   pattern: '*',
-  open: 0.565,
+  open: 0.53,
   close: 0.5,
   minReadings: 1,
   resolveReadings: 12,
   cooldownMs: 86_400_000,
   critical: 0.8,
+  stuck: 0.565,
 };
 
 export const DEFAULT_ALERTS: AlertConfig = {
@@ -89,7 +96,7 @@ export function validateAlerts(c: AlertConfig): AlertConfig {
   c.rules.forEach((r, i) => {
     const at = `alerts.rules[${i}]`;
     if (typeof r.pattern !== 'string' || r.pattern === '') throw new ConfigError(`${at}.pattern must be a non-empty glob`);
-    for (const k of ['open', 'close', 'critical'] as const) {
+    for (const k of ['open', 'close', 'critical', 'stuck'] as const) {
       if (!(typeof r[k] === 'number' && r[k] > 0 && r[k] < 1)) throw new ConfigError(`${at}.${k} must be in (0, 1); got ${r[k]}`);
     }
     if (r.close > r.open) throw new ConfigError(`${at}.close (${r.close}) must not exceed open (${r.open})`);

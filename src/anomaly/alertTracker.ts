@@ -139,7 +139,7 @@ export class AlertTracker {
 
   /**
    * A stuck sensor: opens when the run of repeats over the stream's longest recent one (`flat`,
-   * readingAnomaly.ts) reaches the rule's `open` on the likelihood's scale (flat / (1 + flat)),
+   * readingAnomaly.ts) reaches the rule's `stuck` on the likelihood's scale (flat / (1 + flat)),
    * resolves at the first reading that differs.
    */
   private observeStuck(s: TrackedStream, forecasts: TickForecasts, j: number, events: AlertEvent[]): void {
@@ -147,7 +147,7 @@ export class AlertTracker {
     const level = flat / (1 + flat);
     const ts = forecasts.ts[j];
     if (s.stuck === null) {
-      if (level < s.rule.open) return;
+      if (level < s.rule.stuck) return;
       s.stuck = { id: `${s.stream}@stuck@${ts}`, kind: 'stuck', openedAt: ts, peak: level, severity: 'warning' };
       const value = forecasts.value[j];
       events.push(this.event(s.stream, s.stuck, 'firing', null, forecasts.forecast(j), `value ${value} repeated for longer than this stream's recent runs of repeats (stuck sensor?)`));

@@ -1,22 +1,24 @@
 import { StreamStateError } from '../errors.ts';
 import type { StreamState } from './stateTable.ts';
-import { initAnomalyStats, initProfile, initSeasonStats, SEASON_SLOTS, Stat, STAT_COUNT, STAT_COUNT_V1, STAT_COUNT_V2, STAT_COUNT_V3, STAT_COUNT_V4 } from './streamStats.ts';
+import { initAnomalyStats, initProfile, initSeasonStats, SEASON_SLOTS, Stat, STAT_COUNT, STAT_COUNT_V1, STAT_COUNT_V2, STAT_COUNT_V3, STAT_COUNT_V4, STAT_COUNT_V5 } from './streamStats.ts';
 
 /**
  * Binary form of one stream's state, for snapshots and hand-over between workers:
- *   u8 layout version (5), u8 stat count S, u16 LE hidden size H,
- *   S float64 LE, H float32 LE, then (layout 5) SEASON_SLOTS float32 LE, the weekly profile.
+ *   u8 layout version (6), u8 stat count S, u16 LE hidden size H,
+ *   S float64 LE, H float32 LE, then (layouts 5 and 6) SEASON_SLOTS float32 LE, the weekly profile.
  * The key travels beside it.
  * Older layouts are still read: layout 1 (S = 8, before the anomaly fields) with
  * fresh anomaly fields, layouts 1 and 2 (S = 11) with the slow variance started
  * at the fast one, layouts 2 and 3 (S = 12) with the recent mean error and the
  * longest recent run of repeats at 0 (their largest error is of single readings,
  * larger than any recent mean: such a stream is slower to alert until that
- * maximum has decayed, never quicker), and layouts 1 to 4 (S ≤ 13) with fresh
- * seasonal fields and profile (the seasonal comparison starts a week later).
+ * day has left the past week, never quicker), layouts 1 to 4 (S ≤ 13) with fresh
+ * seasonal fields and profile (the seasonal comparison starts a week later), and
+ * layouts 1 to 5 (S ≤ 15) with no peaks on the days before the current one
+ * (layout 5's decaying maxima are taken as the current day's peaks).
  */
-export const STREAM_STATE_LAYOUT = 5;
-const STATS_OF_LAYOUT: Record<number, number> = { 1: STAT_COUNT_V1, 2: STAT_COUNT_V2, 3: STAT_COUNT_V3, 4: STAT_COUNT_V4, 5: STAT_COUNT };
+export const STREAM_STATE_LAYOUT = 6;
+const STATS_OF_LAYOUT: Record<number, number> = { 1: STAT_COUNT_V1, 2: STAT_COUNT_V2, 3: STAT_COUNT_V3, 4: STAT_COUNT_V4, 5: STAT_COUNT_V5, 6: STAT_COUNT };
 /** Values can be copied as bytes (the layout is little-endian). */
 const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
 
@@ -88,7 +90,7 @@ export function decodeStreamState(key: string, buf: Uint8Array): StreamState {
   const hidden = new Float32Array(h);
   const profile = new Float32Array(SEASON_SLOTS);
   initProfile(profile, 0);
-  if (n <= Stat.RESID_MAX) initAnomalyStats(stats, 0);
+  if (n <= Stat.ERR_PEAK) initAnomalyStats(stats, 0);
   else if (n < STAT_COUNT) initSeasonStats(stats, 0);
   let off = 4;
   for (let i = 0; i < n; i++, off += 8) stats[i] = b.readDoubleLE(off);

@@ -20,8 +20,8 @@ export const Stat = {
   PRIOR_SCALE: 6,
   /** The last reading's value. */
   LAST_VALUE: 7,
-  /** Anomaly: the largest recent-mean forecast error of the recent past, decaying (raw units); 0 before any. */
-  RESID_MAX: 8,
+  /** Anomaly: the largest recent-mean forecast error of the current day (UTC, the last reading's; raw units); 0 before any. Layouts before 6 held a decaying maximum here, which loads as the day's. */
+  ERR_PEAK: 8,
   /** Anomaly: readings in a row equal to the one before. */
   FLAT_RUN: 9,
   /** Stuck sensor: the longest run of repeats the stream ended lately, decaying (layouts 2 and 3 held a share of repeats here; read as 0). */
@@ -32,11 +32,20 @@ export const Stat = {
   ERR_MEAN: 12,
   /** Anomaly: the recent mean of the seasonal error |x − the hour of the week's profile| (like ERR_MEAN; raw units). */
   SEASON_ERR_MEAN: 13,
-  /** Anomaly: the largest recent-mean seasonal error of the recent past, decaying like RESID_MAX (raw units). */
-  SEASON_MAX: 14,
+  /** Anomaly: the largest recent-mean seasonal error of the current day, like ERR_PEAK (raw units). */
+  SEASON_PEAK: 14,
+  /** Anomaly: ERR_PEAK of each of the PEAK_DAYS − 1 days before the current one, the day before first (0: no reading that day). */
+  ERR_PEAK_PAST: 15,
+  /** Anomaly: SEASON_PEAK of each of the PEAK_DAYS − 1 days before the current one, like ERR_PEAK_PAST. */
+  SEASON_PEAK_PAST: 21,
 } as const;
 
-export const STAT_COUNT = 15;
+/**
+ * Days over which a stream's errors are compared (readingAnomaly.ts): the
+ * current day's peak and those of the days before it, PEAK_DAYS in all.
+ */
+export const PEAK_DAYS = 7;
+export const STAT_COUNT = Stat.SEASON_PEAK_PAST + PEAK_DAYS - 1;
 /**
  * Hours in a week: the slots of a stream's weekly profile, kept beside its row (float32, NaN until
  * seen): what the readings of each hour of the week (UTC, Monday 00:00 first) looked like when it was
@@ -51,6 +60,8 @@ export const STAT_COUNT_V2 = 11;
 export const STAT_COUNT_V3 = 12;
 /** The row of layout 4 (before the weekly profile); it loads with fresh seasonal fields and profile. */
 export const STAT_COUNT_V4 = 13;
+/** The row of layout 5 (before the past days' peaks); it loads with its decaying maxima as the current day's peaks. */
+export const STAT_COUNT_V5 = 15;
 
 /** Writes a fresh stream's row. */
 export function initStats(stats: Float64Array, offset: number): void {
@@ -68,7 +79,7 @@ export function initStats(stats: Float64Array, offset: number): void {
 
 /** The anomaly fields of a fresh row (also of a row loaded from a layout-1 snapshot). */
 export function initAnomalyStats(stats: Float64Array, offset: number): void {
-  stats[offset + Stat.RESID_MAX] = 0;
+  stats[offset + Stat.ERR_PEAK] = 0;
   stats[offset + Stat.ERR_MEAN] = 0;
   stats[offset + Stat.FLAT_RUN] = 0;
   stats[offset + Stat.FLAT_MAX_RUN] = 0;
@@ -83,5 +94,12 @@ export function initProfile(profile: Float32Array, offset: number): void {
 /** The seasonal error's fields of a fresh row (also of a row loaded from a layout before 5). */
 export function initSeasonStats(stats: Float64Array, offset: number): void {
   stats[offset + Stat.SEASON_ERR_MEAN] = 0;
-  stats[offset + Stat.SEASON_MAX] = 0;
+  stats[offset + Stat.SEASON_PEAK] = 0;
+  initPastPeaks(stats, offset);
+}
+
+/** No peaks on the days before the current one (also of a row loaded from a layout before 6). */
+export function initPastPeaks(stats: Float64Array, offset: number): void {
+  stats.fill(0, offset + Stat.ERR_PEAK_PAST, offset + Stat.ERR_PEAK_PAST + PEAK_DAYS - 1);
+  stats.fill(0, offset + Stat.SEASON_PEAK_PAST, offset + Stat.SEASON_PEAK_PAST + PEAK_DAYS - 1);
 }

@@ -8,7 +8,7 @@ import type { Forecast } from '../../src/engine/reading.ts';
 import { TickForecasts } from '../../src/engine/tickForecasts.ts';
 
 const MINUTE = 60_000;
-const RULE: AlertRule = { pattern: '*', open: 0.6, close: 0.4, minReadings: 2, resolveReadings: 3, cooldownMs: 10 * MINUTE, critical: 0.9 };
+const RULE: AlertRule = { pattern: '*', open: 0.6, close: 0.4, minReadings: 2, resolveReadings: 3, cooldownMs: 10 * MINUTE, critical: 0.9, stuck: 0.6 };
 
 function config(rules: AlertRule[] = [RULE], missingAfterIntervals = 0): AlertConfig {
   return { ...DEFAULT_ALERTS, rules, missingAfterIntervals, sweepMs: MINUTE };
@@ -99,9 +99,11 @@ describe('alert lifecycle', () => {
     });
   });
 
-  it('raises a stuck-sensor alert apart from the anomaly alert, at the rule\'s open on flat / (1 + flat), resolved by the first changed reading', () => {
-    const tracker = new AlertTracker(config([{ ...RULE, minReadings: 1 }]));
-    // (likelihood, flat) per minute: the anomaly alert opens at 2; the run passes open (0.6: flat ≥ 1.5) at 4 and ends at 6.
+  it('raises a stuck-sensor alert apart from the anomaly alert, at the rule\'s stuck level on flat / (1 + flat), resolved by the first changed reading', () => {
+    const rule = { ...RULE, minReadings: 1, stuck: 0.65 };
+    const tracker = new AlertTracker(config([rule]));
+    // (likelihood, flat) per minute: the anomaly alert opens at 2; the run passes open (0.6: flat ≥ 1.5) at 4 but
+    // stuck (0.65: flat ≥ 1.86) only at 5, and ends at 6.
     const steps: [number, number][] = [[0.1, 0], [0.7, 0.5], [0.7, 1.2], [0.7, 1.5], [0.7, 2.5], [0.7, 0]];
     const events = steps.flatMap(([likelihood, flat], i) => {
       const tick = TickForecasts.fromForecasts([reading('s', (i + 1) * MINUTE, likelihood)]);
@@ -110,11 +112,11 @@ describe('alert lifecycle', () => {
     });
     expect(events.map((e) => `${e.kind}:${e.status}@${e.openedAt / MINUTE}${e.resolvedAt === null ? '' : `-${e.resolvedAt / MINUTE}`}`)).toEqual([
       'anomaly:firing@2',
-      'stuck:firing@4',
-      'stuck:resolved@4-6',
+      'stuck:firing@5',
+      'stuck:resolved@5-6',
     ]);
     const stuck = events[2];
-    expect(stuck.id).toBe('s@stuck@240000');
+    expect(stuck.id).toBe('s@stuck@300000');
     expect(stuck.peak).toBeCloseTo(2.5 / 3.5, 12);
     // Restored after a restart, an open stuck alert resolves on the next changed reading instead of opening twice.
     const again = new AlertTracker(config([{ ...RULE, minReadings: 1 }]));

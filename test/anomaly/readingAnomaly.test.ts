@@ -1,22 +1,28 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_ALERT_RULE } from '../../src/anomaly/alertConfig.ts';
 import {
   ANOMALY_WARMUP,
   ERR_FLOOR,
   ERR_MEMORY,
+  FLAT_HALF_LIFE,
   MIN_FLAT_RUN,
-  RESID_HALF_LIFE,
   SEASON_TAU_MS,
   scoreReading,
   seasonSlot,
 } from '../../src/anomaly/readingAnomaly.ts';
-import { initStats, SEASON_SLOTS, Stat, STAT_COUNT } from '../../src/engine/streamStats.ts';
+import { initStats, PEAK_DAYS, SEASON_SLOTS, Stat, STAT_COUNT } from '../../src/engine/streamStats.ts';
 
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** The default alert rule's threshold on the likelihood. */
+const OPEN = DEFAULT_ALERT_RULE.open;
 /** Monday 2026-12-07 00:00 UTC: hour 0 of the week. */
 const MONDAY = Date.UTC(2026, 11, 7);
 
 /** Each reading's flat run, as the last `feed` wrote it. */
 let flats: number[] = [];
+/** The stream's row after the last `feed`. */
+let row = new Float64Array(0);
 
 /**
  * Feeds (value, prior mean, prior scale) readings through one stream row, reading i at `ts(i)`, with the slow
@@ -25,6 +31,7 @@ let flats: number[] = [];
 function feed(readings: [number, number, number][], ts: (i: number) => number = (i) => MONDAY + i * 1000, longVar = 0): [number, number][] {
   flats = [];
   const stats = new Float64Array(STAT_COUNT);
+  row = stats;
   initStats(stats, 0);
   const profile = new Float32Array(SEASON_SLOTS).fill(Number.NaN);
   const score = new Float64Array(1);
@@ -53,7 +60,7 @@ describe('reading anomaly score and likelihood', () => {
     expect(score).toBeCloseTo(0.95, 6);
   });
 
-  it('compares the recent mean error with the largest recent mean, which halves every RESID_HALF_LIFE readings', () => {
+  it('compares the recent mean error with the largest recent mean of the past week', () => {
     // Errors of 1 (prior mean 0, values alternating ±1) past the warm-up, then a spike of 30 and a lasting shift to 4.
     const n = ANOMALY_WARMUP + 50;
     const rows: [number, number, number][] = [[0, 0, 1]];
@@ -75,6 +82,49 @@ describe('reading anomaly score and likelihood', () => {
     expect(got.slice(n + 1 - 20).some((l) => l > 0.5)).toBe(true);
     // While errors stay at their usual size, the mean stays at about its recent maximum: r ≈ 1, likelihood ≈ 0.5.
     expect(Math.max(...want.oneStep.slice(ANOMALY_WARMUP + 1, n + 1 - 40))).toBeLessThan(0.501);
+  });
+
+  it('lets a large error mask a smaller one for a week, and no longer', () => {
+    // Hourly errors of 1 (prior mean 0, values ±1), a spike of 30 on day 2, then one of 10 on day `day`: the second
+    // raises the recent mean to about 1.6, a third above the usual 1 and half the first spike's 2.8.
+    const run = (day: number) => {
+      const rows: [number, number, number][] = [];
+      for (let i = 0; i < 24 * (day + 2); i++) {
+        const v = i === 2 * 24 + 5 ? 30 : i === day * 24 + 5 ? 10 : 1;
+        rows.push([i % 2 === 0 ? v : -v, 0, 1]);
+      }
+      const ts = (i: number) => MONDAY + i * HOUR;
+      const got = feed(rows, ts, 1).map(([, l]) => l);
+      const want = reference(rows, ts, 1);
+      got.forEach((l, i) => expect(l).toBeCloseTo(want.likelihood[i], 12));
+      return { got, oneStep: want.oneStep, at: day * 24 + 5 };
+    };
+    // Within the first spike's week the second stays below the default alert…
+    const masked = run(2 + PEAK_DAYS - 1);
+    expect(Math.max(...masked.got.slice(masked.at, masked.at + 24))).toBeLessThan(OPEN);
+    // …and once the first spike's days have left the past PEAK_DAYS days (its mean, fading, is still 1.5 the day
+    // after it), the same spike alerts: one-step ratio ~1.6 / 1.1.
+    const seen = run(2 + PEAK_DAYS + 1);
+    expect(seen.oneStep[seen.at]).toBeGreaterThan(0.57);
+    expect(seen.got[seen.at]).toBeGreaterThan(OPEN);
+  });
+
+  it('after a silence of a week or more, compares with the last week the stream had', () => {
+    // Errors of 1 every 10 minutes for 3 days with a spike on the last, silence for 10 days, then errors of 1 again.
+    const rows: [number, number, number][] = [];
+    for (let i = 0; i < 3 * 144 + 50; i++) {
+      const v = i === 3 * 144 - 20 ? 30 : 1;
+      rows.push([i % 2 === 0 ? v : -v, 0, 1]);
+    }
+    const ts = (i: number) => MONDAY + i * 600_000 + (i >= 3 * 144 ? 10 * DAY : 0);
+    const got = feed(rows.slice(0, 3 * 144 + 1), ts, 1);
+    const want = reference(rows, ts, 1);
+    // The first reading after the silence: its day's peak is the largest of the 3 days before it (the spike's
+    // mean), taken in before the reading's own (smaller) mean.
+    expect(row[Stat.ERR_PEAK]).toBeCloseTo(Math.max(...want.means.slice(0, 3 * 144)), 12);
+    expect(row[Stat.ERR_PEAK_PAST]).toBe(0);
+    expect(got[3 * 144][1]).toBeCloseTo(want.likelihood[3 * 144], 12);
+    feed(rows, ts, 1).forEach(([, l], i) => expect(l).toBeCloseTo(want.likelihood[i], 12));
   });
 
   it('puts each reading in its hour of the week, UTC, Monday 00:00 first', () => {
@@ -101,7 +151,7 @@ describe('reading anomaly score and likelihood', () => {
     const got = feed(rows, ts, 1).map(([, l]) => l);
     const want = reference(rows, ts, 1);
     got.forEach((l, i) => expect(l).toBeCloseTo(want.likelihood[i], 12));
-    const open = 0.565;
+    const open = OPEN;
     // The day without its rise: the one-step errors are smaller than on any day (no jump up or down), so that ratio
     // says nothing; the weekly profile expected 10 from 08:00, and its ratio passes the default alert within hours.
     expect(Math.max(...want.oneStep.slice(day, day + 24))).toBeLessThan(open);
@@ -140,7 +190,7 @@ describe('reading anomaly score and likelihood', () => {
     for (let k = 1; k < 20; k++) expect(flats[300 + k]).toBeCloseTo(k / MIN_FLAT_RUN, 12);
     // A reading that differs ends the run: 0, and the run of 19 is now the stream's past (decaying since it ended).
     expect(flats[320]).toBe(0);
-    const decay = 0.5 ** (1 / RESID_HALF_LIFE);
+    const decay = 0.5 ** (1 / FLAT_HALF_LIFE);
     for (let k = 1; k <= 30; k++) expect(flats[330 + k]).toBeCloseTo(k / (19 * decay ** (k + 10)), 12);
     // The run does not move the likelihood, which follows the forecast and seasonal errors only.
     const want = reference(rows, (i) => MONDAY + i * 1000, 0).likelihood;
@@ -161,17 +211,17 @@ describe('reading anomaly score and likelihood', () => {
       for (let i = 0; i < n; i++) rows.push([k % 2, k % 2, 1]);
     });
     feed(rows);
-    const open = 0.565;
+    const open = DEFAULT_ALERT_RULE.stuck;
     const level = flats.map((x) => x / (1 + x));
-    // The second to fourth runs (each measured against the ones before) stay below the default alert; the long one passes it.
+    // The second to fourth runs (each measured against the ones before) stay below the default stuck-sensor alert; the long one passes it.
     expect(Math.max(...level.slice(3000, 12000))).toBeLessThan(open);
     const first = level.findIndex((l, i) => i >= 12000 && l >= open) - 12000;
     // From the equations: the run that ended as the long one began had 2,999 repeats (3,000 readings), the longest so far;
-    // each reading fades it by 0.5^(1 / (4 · longest)) (longer than RESID_HALF_LIFE / 4), and the k-th repeat is k / longest.
+    // each reading fades it by 0.5^(1 / (4 · longest)) (longer than FLAT_HALF_LIFE / 4), and the k-th repeat is k / longest.
     let longest = 2999;
     let expected = -1;
     for (let k = 1; expected < 0; k++) {
-      longest *= 0.5 ** (1 / Math.max(RESID_HALF_LIFE, 4 * longest));
+      longest *= 0.5 ** (1 / Math.max(FLAT_HALF_LIFE, 4 * longest));
       if (k / longest / (1 + k / longest) >= open) expected = k;
     }
     expect(first).toBe(expected);
@@ -182,25 +232,34 @@ describe('reading anomaly score and likelihood', () => {
 /**
  * The likelihoods the documented equations give, for rows fed as `feed` does (slow variance `longVar`), written
  * from readingAnomaly.ts's description, not its code: each ratio is m / max(M, ERR_FLOOR · √longVar) with
- * m ← m + (e − m) / ERR_MEMORY and M ← max(m, M · 2^(−1/RESID_HALF_LIFE)) (M taken after the ratio, the ratio 0
- * until M > 0 and the warm-up is past); the seasonal error is |x − p| with p the hour of the week's value, set by
- * the hour's first reading and then p ← p + (1 − e^(−Δt/τ))(x − p), Δt the time since the reading before (≤ 1 h),
- * p held as float32.
+ * m ← m + (e − m) / ERR_MEMORY and M the largest m of the readings of the last PEAK_DAYS UTC days (this one's
+ * day and the 6 before), this reading's excluded (0 until M > 0 and the warm-up is past); after a silence of
+ * PEAK_DAYS days or more, the largest m of the last such week before it counts as the new day's. The seasonal
+ * error is |x − p| with p the hour of the week's value, set by the hour's first reading and then
+ * p ← p + (1 − e^(−Δt/τ))(x − p), Δt the time since the reading before (≤ 1 h), p held as float32.
+ * `means` holds each reading's one-step m.
  */
 function reference(rows: readonly [number, number, number][], ts: (i: number) => number, longVar: number) {
   const floor = ERR_FLOOR * Math.sqrt(longVar);
-  const decay = 0.5 ** (1 / RESID_HALF_LIFE);
-  const ratio = () => {
+  const ratio = (means?: number[]) => {
     let m = 0;
-    let max = 0;
-    return (e: number, speaks: boolean): number => {
+    /** The largest m of each day (epoch day number) a reading fell on. */
+    const peaks = new Map<number, number>();
+    let lastDay = Number.NaN;
+    return (e: number, speaks: boolean, t: number): number => {
+      const day = Math.floor(t / DAY);
+      const week = (d: number) => Math.max(0, ...[...peaks].filter(([k]) => k > d - PEAK_DAYS && k <= d).map(([, v]) => v));
+      if (day - lastDay >= PEAK_DAYS) peaks.set(day, week(lastDay));
+      lastDay = day;
       m += (e - m) / ERR_MEMORY;
-      const r = speaks && max > 0 ? m / Math.max(max, floor) : 0;
-      max = Math.max(m, max * decay);
-      return r;
+      means?.push(m);
+      const max = week(day);
+      peaks.set(day, Math.max(peaks.get(day) ?? 0, m));
+      return speaks && max > 0 ? m / Math.max(max, floor) : 0;
     };
   };
-  const oneStepRatio = ratio();
+  const means: number[] = [];
+  const oneStepRatio = ratio(means);
   const seasonalRatio = ratio();
   const profile = new Map<number, number>();
   const oneStep: number[] = [];
@@ -209,13 +268,13 @@ function reference(rows: readonly [number, number, number][], ts: (i: number) =>
   let prior = Number.NaN;
   rows.forEach(([x, mean], i) => {
     const speaks = i > ANOMALY_WARMUP;
-    const r1 = Number.isNaN(prior) ? 0 : oneStepRatio(Math.abs(x - prior), speaks);
+    const r1 = Number.isNaN(prior) ? 0 : oneStepRatio(Math.abs(x - prior), speaks, ts(i));
     const slot = Math.floor((ts(i) - MONDAY) / HOUR) % 168;
     const p = profile.get(slot);
     let rs = 0;
     if (p === undefined) profile.set(slot, Math.fround(x));
     else {
-      rs = seasonalRatio(Math.abs(x - p), speaks);
+      rs = seasonalRatio(Math.abs(x - p), speaks, ts(i));
       const dt = Math.min(ts(i) - ts(i - 1), HOUR);
       profile.set(slot, Math.fround(p + (1 - Math.exp(-dt / SEASON_TAU_MS)) * (x - p)));
     }
@@ -224,5 +283,5 @@ function reference(rows: readonly [number, number, number][], ts: (i: number) =>
     likelihood.push(Math.max(r1, rs) / (1 + Math.max(r1, rs)));
     prior = mean;
   });
-  return { oneStep, seasonal, likelihood };
+  return { oneStep, seasonal, likelihood, means };
 }

@@ -105,10 +105,10 @@ describe('StateTable', () => {
     const state = decodeStreamState('old', v1);
     expect(Array.from(state.hidden)).toEqual([0.25, -2]);
     expect(Array.from(state.stats.subarray(0, 8))).toEqual([0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5]);
-    expect([state.stats[Stat.RESID_MAX], state.stats[Stat.FLAT_RUN], state.stats[Stat.FLAT_MAX_RUN], state.stats[Stat.ERR_MEAN]]).toEqual([0, 0, 0, 0]);
+    expect([state.stats[Stat.ERR_PEAK], state.stats[Stat.FLAT_RUN], state.stats[Stat.FLAT_MAX_RUN], state.stats[Stat.ERR_MEAN]]).toEqual([0, 0, 0, 0]);
     expect(state.stats[Stat.LONG_VAR]).toBe(1.5);
     // Written back, it is in the current layout.
-    expect(encodeStreamState(state)[0]).toBe(5);
+    expect(encodeStreamState(state)[0]).toBe(6);
   });
 
   it('reads a layout-2 state (saved before the slow variance) with the slow variance started at the fast one', () => {
@@ -133,24 +133,43 @@ describe('StateTable', () => {
     const v4 = oldLayout(4, Array.from({ length: 13 }, (_, i) => i * 1.5 + 0.25), [2.5, 0]);
     const state = decodeStreamState('v4', v4);
     expect(Array.from(state.stats.subarray(0, 13))).toEqual(Array.from({ length: 13 }, (_, i) => i * 1.5 + 0.25));
-    expect([state.stats[Stat.SEASON_ERR_MEAN], state.stats[Stat.SEASON_MAX]]).toEqual([0, 0]);
+    expect([state.stats[Stat.SEASON_ERR_MEAN], state.stats[Stat.SEASON_PEAK]]).toEqual([0, 0]);
     expect(state.profile).toHaveLength(168);
     expect(Array.from(state.profile).every(Number.isNaN)).toBe(true);
     expect(Array.from(state.hidden)).toEqual([2.5, 0]);
-    // Written back, it is in the current layout (15 stats, 2 hidden, 168 profile float32s), and reads back the same.
+    // Written back, it is in the current layout (27 stats, 2 hidden, 168 profile float32s), and reads back the same.
     const bytes = encodeStreamState(state);
-    expect([bytes[0], bytes[1], bytes.length]).toEqual([5, 15, 4 + 15 * 8 + 2 * 4 + 168 * 4]);
+    expect([bytes[0], bytes[1], bytes.length]).toEqual([6, 27, 4 + 27 * 8 + 2 * 4 + 168 * 4]);
     expect(decodeStreamState('v4', bytes)).toEqual(state);
+  });
+
+  it('reads a layout-5 state (saved before the past days\' peaks) with its 15 values and profile kept, its maxima as the current day\'s peaks', () => {
+    const profile = Array.from({ length: 168 }, (_, i) => (i % 3 === 0 ? Number.NaN : i / 4));
+    const v5 = oldLayout(5, Array.from({ length: 15 }, (_, i) => i * 0.5 + 1), [-1.5], profile);
+    const state = decodeStreamState('v5', v5);
+    expect(Array.from(state.stats.subarray(0, 15))).toEqual(Array.from({ length: 15 }, (_, i) => i * 0.5 + 1));
+    // The decaying maxima were at the fields that now hold the current day's peaks; no peak on the days before.
+    expect([state.stats[Stat.ERR_PEAK], state.stats[Stat.SEASON_PEAK]]).toEqual([8 * 0.5 + 1, 14 * 0.5 + 1]);
+    expect(Array.from(state.stats.subarray(15))).toEqual(new Array(12).fill(0));
+    expect(Array.from(state.profile)).toEqual(profile);
+    expect(Array.from(state.hidden)).toEqual([-1.5]);
+    const bytes = encodeStreamState(state);
+    expect([bytes[0], bytes[1]]).toEqual([6, 27]);
+    expect(decodeStreamState('v5', bytes)).toEqual(state);
   });
 });
 
-/** A state in an older layout, written by hand from the format: u8 layout, u8 stat count, u16 LE hidden size, float64 LE stats, float32 LE hidden. */
-function oldLayout(layout: number, stats: readonly number[], hidden: readonly number[]): Buffer {
-  const b = Buffer.alloc(4 + stats.length * 8 + hidden.length * 4);
+/**
+ * A state in an older layout, written by hand from the format: u8 layout, u8 stat count, u16 LE hidden size,
+ * float64 LE stats, float32 LE hidden, then (layout 5) the profile's float32 LE.
+ */
+function oldLayout(layout: number, stats: readonly number[], hidden: readonly number[], profile: readonly number[] = []): Buffer {
+  const b = Buffer.alloc(4 + stats.length * 8 + hidden.length * 4 + profile.length * 4);
   b.writeUInt8(layout, 0);
   b.writeUInt8(stats.length, 1);
   b.writeUInt16LE(hidden.length, 2);
   stats.forEach((x, i) => b.writeDoubleLE(x, 4 + i * 8));
   hidden.forEach((x, i) => b.writeFloatLE(x, 4 + stats.length * 8 + i * 4));
+  profile.forEach((x, i) => b.writeFloatLE(x, 4 + stats.length * 8 + hidden.length * 4 + i * 4));
   return b;
 }
