@@ -142,10 +142,8 @@ export function scoreReading(stats: Float64Array, o: number, profile: Float32Arr
 function errorRatio(stats: Float64Array, meanAt: number, peakAt: number, pastAt: number, err: number, speaks: boolean, floor: number): number {
   const mean = stats[meanAt] + (err - stats[meanAt]) / ERR_MEMORY;
   stats[meanAt] = mean;
-  const today = stats[peakAt];
-  let max = today;
-  for (let d = 0; d < PEAK_DAYS - 1; d++) max = Math.max(max, stats[pastAt + d]);
-  if (mean > today) stats[peakAt] = mean;
+  const max = weekPeak(stats, peakAt, pastAt);
+  if (mean > stats[peakAt]) stats[peakAt] = mean;
   const den = Math.max(max, floor);
   return speaks && den > 0 && max > 0 ? mean / den : 0;
 }
@@ -160,10 +158,8 @@ function errorRatio(stats: Float64Array, meanAt: number, peakAt: number, pastAt:
 function passDays(stats: Float64Array, peakAt: number, pastAt: number, days: number): void {
   const past = PEAK_DAYS - 1;
   if (days >= PEAK_DAYS) {
-    let max = stats[peakAt];
-    for (let d = 0; d < past; d++) max = Math.max(max, stats[pastAt + d]);
+    stats[peakAt] = weekPeak(stats, peakAt, pastAt);
     stats.fill(0, pastAt, pastAt + past);
-    stats[peakAt] = max;
     return;
   }
   // Day d before the new one is day d − days before the old one (the old current day at d = days − 1).
@@ -171,4 +167,11 @@ function passDays(stats: Float64Array, peakAt: number, pastAt: number, days: num
   stats[pastAt + days - 1] = stats[peakAt];
   stats.fill(0, pastAt, pastAt + days - 1);
   stats[peakAt] = 0;
+}
+
+/** The largest of the past PEAK_DAYS days' peaks: the current day's at `peakAt`, the days' before it from `pastAt`. */
+function weekPeak(stats: Float64Array, peakAt: number, pastAt: number): number {
+  let max = stats[peakAt];
+  for (let d = 0; d < PEAK_DAYS - 1; d++) max = Math.max(max, stats[pastAt + d]);
+  return max;
 }

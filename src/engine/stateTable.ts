@@ -20,7 +20,7 @@ export interface StreamState {
  * Every stream's state, one slot per stream key, held host-side: hidden states in
  * one Float32Array (slot × H), the scalar rows in one Float64Array
  * (slot × STAT_COUNT) and the weekly profiles in one Float32Array (slot ×
- * SEASON_SLOTS; apart, so that the rows a step reads stay 120 bytes), all on
+ * SEASON_SLOTS; apart, so that the rows a step reads stay 216 bytes), all on
  * shared memory so compute threads can work on them in place. The engine gathers the rows stepped in a tick, steps
  * them in one batch and scatters them back. Grows by doubling; slots freed by
  * `remove` are reused.

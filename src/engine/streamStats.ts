@@ -36,7 +36,7 @@ export const Stat = {
   SEASON_PEAK: 14,
   /** Anomaly: ERR_PEAK of each of the PEAK_DAYS − 1 days before the current one, the day before first (0: no reading that day). */
   ERR_PEAK_PAST: 15,
-  /** Anomaly: SEASON_PEAK of each of the PEAK_DAYS − 1 days before the current one, like ERR_PEAK_PAST. */
+  /** Anomaly: SEASON_PEAK of each of the PEAK_DAYS − 1 days before the current one, like ERR_PEAK_PAST (so at ERR_PEAK_PAST + PEAK_DAYS − 1). */
   SEASON_PEAK_PAST: 21,
 } as const;
 
